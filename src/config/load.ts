@@ -1,0 +1,137 @@
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { parse as parseYaml, YAMLParseError } from 'yaml'
+import { detectFormat, type ConfigFormat } from './compat/detect.js'
+import { fromOpenAIApiRoute } from './compat/openai-api-route.js'
+import { fromOpenAIForwardEnv, fromOpenAIForwardYaml } from './compat/openai-forward.js'
+import type { Translation } from './compat/types.js'
+import { embeddedDefaults } from './defaults.js'
+import { substituteEnv } from './env-substitution.js'
+import { ConfigError, issuesFromZod, type ConfigIssue } from './errors.js'
+import { deepFreeze } from './freeze.js'
+import { configSchema, type Config, type ConfigInput } from './schema.js'
+
+export interface LoadOptions {
+  /** Config file given with --config; unset looks for LLM_RELAY_CONFIG, then ./openai-forward-config.yaml. */
+  file?: string
+  env?: Record<string, string | undefined>
+  cwd?: string
+  /** Command-line flags; they beat env vars, which beat the file. */
+  overrides?: { host?: string; port?: number; dataDir?: string }
+}
+
+export interface LoadedConfig {
+  config: Readonly<Config>
+  format: ConfigFormat | 'embedded' | 'openai-forward-env'
+  /** The file it came from, absolute, if any: watched for reloads. */
+  file: string | undefined
+  /** Lines for the start banner: seed settings that are ignored or not implemented yet. */
+  notices: string[]
+}
+
+/** Finds, reads, translates, validates and freezes the config. Throws ConfigError listing every problem. */
+export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env
+  const cwd = options.cwd ?? process.cwd()
+  const file = findConfigFile(options.file ?? env.LLM_RELAY_CONFIG, cwd)
+
+  let translation: Translation
+  let format: LoadedConfig['format']
+  if (file !== undefined) {
+    const document = readDocument(file, env)
+    format = detectFormat(document)
+    translation = translate(format, document)
+  } else {
+    const fromEnv = fromOpenAIForwardEnv(env)
+    format = fromEnv ? 'openai-forward-env' : 'embedded'
+    translation = fromEnv ?? { config: embeddedDefaults, notices: [] }
+  }
+  const input = applyOverrides(translation.config, options.overrides ?? {}, env)
+  return { config: validateConfig(input, file ?? format), format, file, notices: translation.notices }
+}
+
+/** Validates a native config input; used by the loader and by anything that builds one in code (tests). */
+export function validateConfig(input: unknown, source = 'config'): Readonly<Config> {
+  const result = configSchema.safeParse(input)
+  if (!result.success) throw new ConfigError(source, issuesFromZod(result.error, input))
+  const issues = crossFieldIssues(result.data)
+  if (issues.length > 0) throw new ConfigError(source, issues)
+  return deepFreeze(result.data)
+}
+
+function findConfigFile(given: string | undefined, cwd: string): string | undefined {
+  if (given !== undefined && given !== '') {
+    const path = resolve(cwd, given)
+    if (!existsSync(path)) throw new ConfigError(path, [{ path: '--config', problem: 'file not found', value: given }])
+    return path
+  }
+  // OpenAI-Forward reads ./openai-forward-config.yaml when it exists and is not empty.
+  const seedFile = resolve(cwd, 'openai-forward-config.yaml')
+  return existsSync(seedFile) && statSync(seedFile).size > 0 ? seedFile : undefined
+}
+
+function readDocument(file: string, env: Record<string, string | undefined>): Record<string, unknown> {
+  let parsed: unknown
+  try {
+    parsed = parseYaml(readFileSync(file, 'utf8'))
+  } catch (error) {
+    const where = error instanceof YAMLParseError && error.linePos ? `line ${error.linePos[0].line}` : '(file)'
+    throw new ConfigError(file, [{ path: where, problem: `not valid YAML: ${(error as Error).message.split('\n')[0]}` }])
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(file, [{ path: '(root)', problem: 'expected a YAML mapping', value: parsed }])
+  }
+  const issues: ConfigIssue[] = []
+  const substituted = substituteEnv(parsed, env, issues) as Record<string, unknown>
+  if (issues.length > 0) throw new ConfigError(file, issues)
+  return substituted
+}
+
+function translate(format: ConfigFormat, document: Record<string, unknown>): Translation {
+  switch (format) {
+    case 'openai-api-route':
+      return fromOpenAIApiRoute(document)
+    case 'openai-forward':
+      return fromOpenAIForwardYaml(document)
+    case 'native':
+      return { config: document as ConfigInput, notices: [] }
+  }
+}
+
+function applyOverrides(input: ConfigInput, overrides: NonNullable<LoadOptions['overrides']>, env: Record<string, string | undefined>): ConfigInput {
+  const envPort = env.PORT !== undefined && env.PORT !== '' ? Number(env.PORT) : undefined
+  const port = overrides.port ?? envPort
+  const dataDir = overrides.dataDir ?? (env.LLM_RELAY_DATA_DIR || undefined)
+  const server = { ...input.server }
+  if (overrides.host !== undefined) server.host = overrides.host
+  if (port !== undefined) server.port = port
+  return { ...input, server, ...(dataDir !== undefined ? { dataDir } : {}) }
+}
+
+/** Rules zod cannot see field by field. */
+function crossFieldIssues(config: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = []
+  const seenPaths = new Map<string, number>()
+  config.routes.forEach((route, index) => {
+    const earlier = seenPaths.get(route.path)
+    if (earlier !== undefined) issues.push({ path: `routes.${index}.path`, problem: `same path as routes.${earlier}`, value: route.path })
+    seenPaths.set(route.path, index)
+    route.upstreams.forEach((upstream, upstreamIndex) => {
+      if (upstream.auth === 'key' && upstream.keys.length === 0) {
+        issues.push({ path: `routes.${index}.upstreams.${upstreamIndex}.auth`, problem: 'auth "key" needs at least one entry in keys', value: upstream.auth })
+      }
+    })
+  })
+  const levels = new Set(config.access.levels.map((level) => level.level))
+  config.access.levels.forEach((level, index) => {
+    if (level.level === 0 && level.models !== undefined) {
+      issues.push({ path: `access.levels.${index}.models`, problem: 'level 0 may use every model and takes no list', value: level.models })
+    }
+  })
+  config.access.forwardKeys.forEach((forwardKey, index) => {
+    if (forwardKey.level !== 0 && !levels.has(forwardKey.level)) {
+      issues.push({ path: `access.forwardKeys.${index}.level`, problem: 'no entry in access.levels for this level', value: forwardKey.level })
+    }
+  })
+  return issues
+}

@@ -1,0 +1,169 @@
+import { z } from 'zod'
+import { isValidCidr } from '../access/cidr.js'
+import { providerNames } from '../providers/index.js'
+import { byteSize, duration } from './units.js'
+
+/**
+ * The native config model. Both seeds' formats are translated into this one (config/compat/),
+ * so everything past the loader sees one shape. `z.infer` gives the types; no hand-written twin.
+ */
+
+const secret = z.string().min(1, 'must not be empty')
+const cidr = z.string().refine(isValidCidr, 'expected an IP address or CIDR range (IPv4 or IPv6)')
+const httpUrl = z
+  .string()
+  .refine((text) => URL.canParse(text) && /^https?:$/.test(new URL(text).protocol), 'expected an http:// or https:// URL')
+const routePath = z
+  .string()
+  .regex(/^\/[^?#\s]*$/, 'expected a path prefix starting with "/" such as / or /gemini')
+  .transform((path) => (path.length > 1 ? path.replace(/\/+$/, '') || '/' : path))
+const modelList = z.array(z.string().min(1))
+
+/** Per-upstream timeouts; unset ones inherit the route's, then the global `timeouts`. */
+const timeoutFields = {
+  /** Time to response headers for requests that do not stream (openai-api-route `timeout`). */
+  timeout: duration.optional(),
+  /** Time to response headers for streaming requests (openai-api-route `stream_timeout`). */
+  streamTimeout: duration.optional(),
+  /** Longest silence between two body chunks once the answer has started. */
+  idleTimeout: duration.optional(),
+}
+
+export const upstreamSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  url: httpUrl,
+  provider: z.enum(providerNames).default('openai'),
+  /** Real API keys, used round-robin. The value `asis` forwards the client's own Authorization (openai-api-route). */
+  keys: z.array(secret).default([]),
+  /**
+   * key: send one of `keys` (or the client's level keys); passthrough: forward the client's Authorization as is;
+   * none: send no Authorization. Unset: `key` when keys are set, else passthrough of credentials the gateway did not issue.
+   */
+  auth: z.enum(['key', 'passthrough', 'none']).optional(),
+  weight: z.number().positive().default(1),
+  ...timeoutFields,
+  models: z.strictObject({ allow: modelList.optional(), deny: modelList.optional() }).optional(),
+  /** Client tokens allowed on this upstream; unset inherits the route's and the global ones. */
+  clientTokens: z.array(secret).optional(),
+  /** Usable by any client, with or without a token (openai-api-route `noauth`). */
+  noauth: z.boolean().default(false),
+  /** Forward the client's request headers (minus hop-by-hop and credentials). false keeps only content-type, accept and openai-* (openai-api-route's default). */
+  keepHeaders: z.boolean().default(true),
+  /** Extra headers sent to this upstream, e.g. an organisation id. */
+  headers: z.record(z.string(), z.string()).optional(),
+})
+
+export const routeSchema = z.strictObject({
+  path: routePath,
+  /** openai: understands OpenAI bodies (model, stream); general: forwards any request byte for byte. */
+  type: z.enum(['openai', 'general']).default('openai'),
+  strategy: z.enum(['ordered', 'random', 'weighted', 'least-inflight']).default('ordered'),
+  clientTokens: z.array(secret).optional(),
+  ...timeoutFields,
+  upstreams: z.array(upstreamSchema).min(1, 'a route needs at least one upstream'),
+})
+
+const rateLimitRule = z.strictObject({
+  route: z.string().default('/'),
+  level: z.number().int().nonnegative().default(0),
+  limit: z.string().min(1),
+})
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().default('0.0.0.0'),
+      port: z.number().int().min(0).max(65535).default(8000),
+      bodyLimit: byteSize.default(32 * 1024 * 1024),
+      /** Proxies whose X-Forwarded-For is believed; from anyone else it is ignored. */
+      trustedProxies: z.array(cidr).default([]),
+      cors: z.strictObject({ enabled: z.boolean().default(true), origin: z.string().default('*') }).prefault({}),
+      /** How long SIGTERM waits for requests and streams in flight before exiting. */
+      shutdownTimeout: duration.default(30_000),
+    })
+    .prefault({}),
+  /** Every file the gateway writes by default goes under it. */
+  dataDir: z.string().min(1).default('./data'),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+  /** HTTP(S) proxy for all upstream calls (OpenAI-Forward `PROXY`). */
+  proxy: httpUrl.optional(),
+  timeouts: z
+    .strictObject({
+      connect: duration.default(10_000),
+      timeout: duration.default(120_000),
+      streamTimeout: duration.default(30_000),
+      idleTimeout: duration.default(120_000),
+    })
+    .prefault({}),
+  failover: z
+    .strictObject({
+      /** Attempts per request; unset = one per candidate upstream. Above that the candidates are cycled with backoff. */
+      maxAttempts: z.number().int().min(1).max(20).optional(),
+      /** Bound on the time all attempts may take until response headers. */
+      totalTimeout: duration.default(300_000),
+      /** Longest Retry-After we wait out before trying the same upstream again; longer ones fail over instead. */
+      maxRetryAfter: duration.default(0),
+      cooldown: z
+        .strictObject({
+          /** Consecutive failures that put an upstream into cooldown. */
+          failures: z.number().int().min(1).default(3),
+          duration: duration.default(30_000),
+          maxDuration: duration.default(300_000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  access: z
+    .strictObject({
+      ip: z.strictObject({ allow: z.array(cidr).default([]), deny: z.array(cidr).default([]) }).prefault({}),
+      /** Client tokens accepted on every route (openai-api-route's top-level `authorization`). */
+      clientTokens: z.array(secret).default([]),
+      /** OpenAI-Forward's forward keys: a client presents one; the gateway swaps in a real key of its level. */
+      forwardKeys: z.array(z.strictObject({ key: secret, level: z.number().int().nonnegative(), name: z.string().optional() })).default([]),
+      levels: z
+        .array(
+          z.strictObject({
+            level: z.number().int().nonnegative(),
+            /** Models this level may use; level 0 may use any model and must not list any. */
+            models: modelList.optional(),
+            /** Real keys for this level, used round-robin on upstreams that have no keys of their own. */
+            keys: z.array(secret).default([]),
+          }),
+        )
+        .default([]),
+    })
+    .prefault({}),
+  routes: z.array(routeSchema).min(1, 'at least one route is needed'),
+  // Sections implemented by later issues; parsed now so seed configs keep their settings.
+  limits: z
+    .strictObject({
+      strategy: z.enum(['fixed-window', 'moving-window', 'fixed-window-elastic-expiry']).default('fixed-window'),
+      backend: z.string().default('memory'),
+      global: z.string().optional(),
+      requests: z.array(rateLimitRule).default([]),
+      streamPacing: z.array(rateLimitRule).default([]),
+    })
+    .optional(),
+  cache: z
+    .strictObject({
+      backend: z.string().default('memory'),
+      path: z.string().optional(),
+      openai: z.boolean().default(false),
+      general: z.boolean().default(false),
+      routes: z.array(z.string()).default([]),
+      defaultCaching: z.boolean().default(false),
+    })
+    .optional(),
+  records: z
+    .strictObject({
+      backend: z.enum(['none', 'sqlite', 'postgres']).default('sqlite'),
+      url: z.string().optional(),
+      chat: z.boolean().default(false),
+    })
+    .optional(),
+})
+
+export type ConfigInput = z.input<typeof configSchema>
+export type Config = z.output<typeof configSchema>
+export type RouteConfig = z.output<typeof routeSchema>
+export type UpstreamConfig = z.output<typeof upstreamSchema>

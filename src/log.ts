@@ -1,0 +1,27 @@
+import { pino, type Logger, type LevelWithSilent } from 'pino'
+
+/**
+ * The one logger. Redaction is a second line of defence: no code path logs headers or keys,
+ * but if one ever does, these paths are censored instead of written out.
+ */
+export const redactPaths = [
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'headers["api-key"]',
+  'headers["x-api-key"]',
+  'key',
+  '*.key',
+  'keys',
+  '*.keys',
+  'token',
+  '*.token',
+]
+
+export function createLogger(level: LevelWithSilent = 'info', destination?: NodeJS.WritableStream): Logger {
+  const options = { level, redact: { paths: redactPaths, censor: '[redacted]' }, base: undefined }
+  return destination ? pino(options, destination) : pino(options)
+}
+
+export type { Logger }

@@ -1,0 +1,74 @@
+import type { FastifyInstance } from 'fastify'
+import { mkdirSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { buildApp, type AppState } from './app.js'
+import { loadConfig, type LoadedConfig, type LoadOptions } from './config/load.js'
+import { createLogger, type Logger } from './log.js'
+import { startReloader, type Reloader } from './reload.js'
+import { RuntimeHolder } from './runtime.js'
+
+export interface Gateway {
+  app: FastifyInstance
+  holder: RuntimeHolder
+  loaded: LoadedConfig
+  /** http://host:port the gateway listens on (127.0.0.1 when bound to every address). */
+  url: string
+  reloader: Reloader
+  /** Stops accepting, lets requests in flight finish up to server.shutdownTimeout, then closes. */
+  shutdown(): Promise<void>
+}
+
+export interface StartOptions extends LoadOptions {
+  logger?: Logger
+  /** Also handle SIGTERM/SIGINT by shutting down and exiting (the CLI does; tests do not). */
+  handleSignals?: boolean
+}
+
+/** Process entry for `llm-relay run`: load config, build the app, listen, reload, shut down on signals. */
+export async function startGateway(options: StartOptions = {}): Promise<Gateway> {
+  const loaded = loadConfig(options)
+  const { config } = loaded
+  const logger = options.logger ?? createLogger(config.log.level)
+  mkdirSync(resolve(options.cwd ?? process.cwd(), config.dataDir), { recursive: true })
+  const holder = new RuntimeHolder(config, logger)
+  const state: AppState = { accepting: true }
+  const app = buildApp(holder, state)
+  await app.listen({ host: config.server.host, port: config.server.port })
+  const address = app.server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : config.server.port
+  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host
+  const reloader = startReloader(holder, options, loaded.file, logger)
+
+  let closing: Promise<void> | undefined
+  const shutdown = (): Promise<void> => {
+    closing ??= (async () => {
+      state.accepting = false
+      reloader.close()
+      const deadline = setTimeout(() => {
+        logger.warn('shutdown deadline reached; closing the connections still open')
+        app.server.closeAllConnections()
+      }, holder.current.config.server.shutdownTimeout)
+      deadline.unref()
+      await app.close()
+      clearTimeout(deadline)
+      await holder.close()
+    })()
+    return closing
+  }
+
+  if (options.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'shutting down: no new connections; requests in flight may finish')
+      shutdown().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed')
+          process.exit(1)
+        },
+      )
+    }
+    process.once('SIGTERM', onSignal)
+    process.once('SIGINT', onSignal)
+  }
+  return { app, holder, loaded, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, reloader, shutdown }
+}

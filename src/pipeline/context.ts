@@ -1,0 +1,71 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { anonymous, type ClientIdentity } from '../access/client-keys.js'
+import type { RelayError } from '../errors.js'
+import type { TransportFailure } from '../upstream/errors.js'
+import type { CompiledRoute, CompiledUpstream } from '../routing/route-table.js'
+import type { Runtime } from '../runtime.js'
+
+export interface AttemptFailure {
+  upstream: string
+  /** An HTTP status from the upstream, or a transport failure kind. */
+  reason: number | TransportFailure
+  timeout: boolean
+  /** From the upstream's Retry-After, when it sent one. */
+  retryAfterMs?: number | undefined
+}
+
+export interface Outcome {
+  status: number | undefined
+  /** Name of the upstream whose answer was relayed. */
+  upstream: string | undefined
+  attempts: number
+  failures: AttemptFailure[]
+  error: RelayError | undefined
+  clientGone: boolean
+  /** The answer was relayed to its end (a stream included). */
+  completed: boolean
+}
+
+/** The typed state of one request as it moves through the stages. */
+export class RelayContext {
+  readonly runtime: Runtime
+  readonly id: string
+  readonly request: IncomingMessage
+  readonly response: ServerResponse
+  readonly method: string
+  /** Path and query exactly as the client sent them. */
+  readonly url: string
+  readonly startedAt = performance.now()
+  /** Aborted when the client goes away: cancels the upstream request (it costs money). */
+  readonly abort = new AbortController()
+  /** Hands the raw response to the relay (Fastify's reply.hijack). */
+  readonly takeOverResponse: () => void
+  clientIp = ''
+  body: Buffer | undefined
+  route!: CompiledRoute
+  /** The path after the route prefix, with the query string. */
+  rest = ''
+  tokenHash: string | undefined
+  identity: ClientIdentity = anonymous
+  /** The JSON body of an openai route, when it is one. */
+  json: Record<string, unknown> | undefined
+  model: string | undefined
+  stream = false
+  candidates: CompiledUpstream[] = []
+  readonly outcome: Outcome = { status: undefined, upstream: undefined, attempts: 0, failures: [], error: undefined, clientGone: false, completed: false }
+
+  constructor(runtime: Runtime, id: string, request: IncomingMessage, response: ServerResponse, body: Buffer | undefined, takeOverResponse: () => void) {
+    this.runtime = runtime
+    this.id = id
+    this.request = request
+    this.response = response
+    this.method = request.method ?? 'GET'
+    this.url = request.url ?? '/'
+    this.body = body
+    this.takeOverResponse = takeOverResponse
+  }
+
+  get clientGone(): boolean {
+    return this.abort.signal.aborted
+  }
+}

@@ -1,0 +1,25 @@
+import type { Stage } from './run.js'
+import { answerPreflight } from './stages/answer-preflight.js'
+import { checkModelAccess } from './stages/check-model-access.js'
+import { forwardWithFailover } from './stages/forward.js'
+import { identifyClient } from './stages/identify-client.js'
+import { pickCandidates } from './stages/pick-candidates.js'
+import { readRequest } from './stages/read-request.js'
+import { selectRoute } from './stages/select-route.js'
+
+/**
+ * The request story, in order. Request ids and IP allow/deny run before this, as Fastify options
+ * and an onRequest hook, since they apply before any body is read.
+ */
+export const relayStages: readonly Stage[] = [
+  answerPreflight, //    OPTIONS preflight → 204, never forwarded
+  selectRoute, //        path → route (404), no dot segments (400)
+  identifyClient, //     Authorization → forward key, client token or anonymous
+  readRequest, //        model and stream from the body (400 on bad JSON or field types)
+  checkModelAccess, //   forward-key level model list (403)
+  pickCandidates, //     token and model allow/deny → ordered upstreams (401/403/404)
+  forwardWithFailover, // attempts, failover, then relay the answer as it arrives (502/504/429)
+]
+
+export { runPipeline, answered } from './run.js'
+export { RelayContext } from './context.js'

@@ -1,0 +1,135 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Dispatcher } from 'undici'
+import { RelayError } from '../../errors.js'
+import { judgeStatus, parseRetryAfter } from '../../routing/failover.js'
+import type { CompiledUpstream } from '../../routing/route-table.js'
+import { applyCredential } from '../../upstream/credentials.js'
+import { classifyTransportError, describeFailure, isTimeout } from '../../upstream/errors.js'
+import { outboundHeaders } from '../../upstream/headers.js'
+import { relayAnswer } from '../../upstream/relay.js'
+import type { RelayContext } from '../context.js'
+
+type AttemptResult = 'relayed' | 'failed' | 'client-gone'
+
+/**
+ * Tries the candidates in order until one gives an answer worth relaying. Every attempt sends the
+ * same request bytes. Nothing reaches the client before an answer is chosen, so switching
+ * upstream can never mix two answers. Attempts and the time until headers are both bounded.
+ * This loop is ours: undici's retry handler only retries idempotent methods.
+ */
+export async function forwardWithFailover(ctx: RelayContext): Promise<undefined> {
+  const { candidates } = ctx
+  const failover = ctx.runtime.config.failover
+  const maxAttempts = failover.maxAttempts ?? candidates.length
+  const deadline = Date.now() + failover.totalTimeout
+  for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    const upstream = candidates[attempt % candidates.length]!
+    if (attempt > 0 && attempt % candidates.length === 0) {
+      // Every candidate failed once: back off before the next round (200 ms, 400 ms, ...).
+      const round = attempt / candidates.length
+      const wait = Math.min(roundWait(ctx, upstream, round), Math.max(0, deadline - Date.now()))
+      try {
+        await sleep(wait, undefined, { signal: ctx.abort.signal })
+      } catch {
+        ctx.outcome.clientGone = true
+        return
+      }
+    }
+    const remaining = deadline - Date.now()
+    if (remaining <= 0) break
+    const result = await attemptOnce(ctx, upstream, remaining)
+    if (result !== 'failed') return
+  }
+  throw finalError(ctx)
+}
+
+async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remainingMs: number): Promise<AttemptResult> {
+  const { runtime, outcome } = ctx
+  const headers = outboundHeaders(ctx.request.headers, { keepHeaders: upstream.keepHeaders, identityEncoding: ctx.route.type === 'openai' })
+  for (const [name, value] of upstream.extraHeaders) headers[name] = value
+  const credential = applyCredential(headers, upstream, ctx.identity, runtime.clients)
+  const health = runtime.health.get(upstream.id)
+  const timeout = ctx.stream ? upstream.timeouts.streamHeaders : upstream.timeouts.headers
+  outcome.attempts++
+  health.inflight++
+  let answer: Dispatcher.ResponseData
+  try {
+    answer = await runtime.dispatcher.request({
+      origin: upstream.origin,
+      path: upstreamPath(upstream.basePath, ctx.rest),
+      method: ctx.method as Dispatcher.HttpMethod,
+      headers,
+      body: ctx.body,
+      signal: ctx.abort.signal,
+      headersTimeout: Math.min(timeout, remainingMs),
+      bodyTimeout: upstream.timeouts.idle,
+    })
+  } catch (error) {
+    health.inflight--
+    const failure = classifyTransportError(error)
+    if (failure === 'client-gone' || ctx.clientGone) {
+      outcome.clientGone = true
+      return 'client-gone'
+    }
+    runtime.health.failed(upstream.id, describeFailure(failure))
+    outcome.failures.push({ upstream: upstream.name, reason: failure, timeout: isTimeout(failure) })
+    runtime.logger.warn({ requestId: ctx.id, upstream: upstream.name, failure, err: error }, 'upstream attempt failed')
+    return 'failed'
+  }
+
+  const status = answer.statusCode
+  const verdict = judgeStatus(status, credential.ownKey)
+  if (verdict !== 'relay') {
+    health.inflight--
+    // Read and drop the error body so the connection returns to the pool.
+    answer.body.dump().catch(() => undefined)
+    const retryAfter = parseRetryAfter(answer.headers['retry-after'])
+    if (verdict === 'next-key' && credential.ring !== undefined) {
+      credential.ring.rest(credential.index, Date.now() + (retryAfter ?? runtime.config.failover.cooldown.duration))
+    }
+    if (verdict === 'next-upstream' || (credential.ring?.size ?? 0) <= 1) runtime.health.failed(upstream.id, `HTTP ${status}`, retryAfter)
+    outcome.failures.push({ upstream: upstream.name, reason: status, timeout: false, retryAfterMs: retryAfter })
+    runtime.logger.warn({ requestId: ctx.id, upstream: upstream.name, status }, 'upstream answered with a failure')
+    return 'failed'
+  }
+
+  if (status < 400) runtime.health.succeeded(upstream.id)
+  outcome.status = status
+  outcome.upstream = upstream.name
+  try {
+    await relayAnswer(ctx, upstream.name, answer)
+  } finally {
+    health.inflight--
+  }
+  return 'relayed'
+}
+
+/** Backoff between rounds; a Retry-After of the next upstream is waited out when it is within failover.maxRetryAfter. */
+function roundWait(ctx: RelayContext, upstream: CompiledUpstream, round: number): number {
+  const backoff = 200 * 2 ** (round - 1)
+  const coolingFor = ctx.runtime.health.get(upstream.id).coolingUntil - Date.now()
+  return coolingFor > 0 && coolingFor <= ctx.runtime.config.failover.maxRetryAfter ? Math.max(backoff, coolingFor) : backoff
+}
+
+/** Base path + the path after the route prefix; always starts with "/". */
+function upstreamPath(basePath: string, rest: string): string {
+  const path = basePath + rest
+  return path.charCodeAt(0) === 47 /* / */ ? path : `/${path}`
+}
+
+/** All attempts failed: 504 when every failure was a timeout, 429 when every one was a rate limit, else 502. */
+function finalError(ctx: RelayContext): RelayError {
+  const { failures } = ctx.outcome
+  const summary = failures.map((failure) => `${failure.upstream} (${typeof failure.reason === 'number' ? `HTTP ${failure.reason}` : describeFailure(failure.reason)})`).join(', ')
+  if (failures.length === 0) {
+    return new RelayError('RELAY_ERR_UPSTREAM_TIMEOUT', 'The time allowed for upstream attempts ran out before any attempt could start.')
+  }
+  const message = `All ${failures.length} upstream attempt${failures.length === 1 ? '' : 's'} failed: ${summary}.`
+  if (failures.every((failure) => failure.timeout)) return new RelayError('RELAY_ERR_UPSTREAM_TIMEOUT', message)
+  if (failures.every((failure) => failure.reason === 429)) {
+    const waits = failures.map((failure) => failure.retryAfterMs).filter((wait): wait is number => wait !== undefined)
+    const headers = waits.length > 0 ? { 'retry-after': String(Math.ceil(Math.min(...waits) / 1000)) } : undefined
+    return new RelayError('RELAY_ERR_UPSTREAMS_RATE_LIMITED', message, headers ? { headers } : {})
+  }
+  return new RelayError('RELAY_ERR_UPSTREAM_FAILED', message)
+}

@@ -1,0 +1,56 @@
+import { watch, type FSWatcher } from 'node:fs'
+import { basename, dirname } from 'node:path'
+import { loadConfig, type LoadOptions } from './config/load.js'
+import type { Logger } from './log.js'
+import type { RuntimeHolder } from './runtime.js'
+
+export interface Reloader {
+  reload(reason: string): boolean
+  close(): void
+}
+
+/**
+ * Reloads the config on SIGHUP and when its file changes. The new config is built and checked in
+ * full first; a broken one is refused with a log line and the running one stays.
+ */
+export function startReloader(holder: RuntimeHolder, loadOptions: LoadOptions, file: string | undefined, logger: Logger): Reloader {
+  const reload = (reason: string): boolean => {
+    try {
+      const loaded = loadConfig(loadOptions)
+      const before = holder.current.config.server
+      holder.swap(loaded.config)
+      const after = loaded.config.server
+      if (before.host !== after.host || before.port !== after.port || before.bodyLimit !== after.bodyLimit) {
+        logger.warn('server.host, server.port and server.bodyLimit take effect at the next restart')
+      }
+      logger.info({ reason, routes: loaded.config.routes.length }, 'config reloaded')
+      return true
+    } catch (error) {
+      logger.error({ reason, problem: (error as Error).message }, 'config reload refused; the running config stays')
+      return false
+    }
+  }
+
+  let watcher: FSWatcher | undefined
+  let timer: NodeJS.Timeout | undefined
+  if (file !== undefined) {
+    // The directory is watched, not the file: editors often save by writing a new file and renaming it.
+    const name = basename(file)
+    watcher = watch(dirname(file), (_event, changed) => {
+      if (changed !== null && changed !== name) return
+      clearTimeout(timer)
+      timer = setTimeout(() => reload('file changed'), 150)
+    })
+    watcher.on('error', (error) => logger.warn({ err: error }, 'config file watch failed; SIGHUP still reloads'))
+  }
+  const onHangup = () => reload('SIGHUP')
+  process.on('SIGHUP', onHangup)
+  return {
+    reload,
+    close() {
+      clearTimeout(timer)
+      watcher?.close()
+      process.off('SIGHUP', onHangup)
+    },
+  }
+}

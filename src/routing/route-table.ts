@@ -1,0 +1,117 @@
+import { hashToken } from '../access/client-keys.js'
+import type { Config, RouteConfig, UpstreamConfig } from '../config/schema.js'
+import { providers, type ProviderAdapter } from '../providers/index.js'
+import { KeyRing } from './key-ring.js'
+
+export type AuthMode = 'key' | 'passthrough' | 'none' | 'auto'
+
+export interface UpstreamTimeouts {
+  /** Time to response headers when the request does not stream. */
+  headers: number
+  /** Time to response headers when it streams. */
+  streamHeaders: number
+  /** Longest gap between body chunks. */
+  idle: number
+}
+
+/** One upstream, resolved once at load so no request merges inherited settings. */
+export interface CompiledUpstream {
+  /** Stable across reloads while route path, name and URL stay: health is kept under it. */
+  id: string
+  name: string
+  origin: string
+  /** The URL's path without a trailing slash; the request path after the route prefix is appended. */
+  basePath: string
+  adapter: ProviderAdapter
+  keys: KeyRing
+  auth: AuthMode
+  weight: number
+  timeouts: UpstreamTimeouts
+  allow: ReadonlySet<string> | undefined
+  deny: ReadonlySet<string> | undefined
+  /** Digests of the client tokens allowed here; empty = open to everyone. */
+  tokenHashes: ReadonlySet<string>
+  noauth: boolean
+  keepHeaders: boolean
+  extraHeaders: ReadonlyArray<readonly [string, string]>
+}
+
+export interface CompiledRoute {
+  path: string
+  type: RouteConfig['type']
+  strategy: RouteConfig['strategy']
+  upstreams: readonly CompiledUpstream[]
+  /** True when some upstream can only be used with a client token. */
+  requiresToken: boolean
+  /** True when a model allow/deny list exists, so multipart bodies need their model field read. */
+  filtersModels: boolean
+}
+
+export interface RouteMatch {
+  route: CompiledRoute
+  /** The path after the route prefix, with the query string: what each upstream's base path gets. */
+  rest: string
+}
+
+/** Routes by path prefix: longest prefix first, matching whole segments only (/gemini never matches /geminiX). */
+export class RouteTable {
+  readonly routes: readonly CompiledRoute[]
+
+  constructor(config: Readonly<Config>) {
+    this.routes = config.routes.map((route) => compileRoute(route, config)).sort((a, b) => b.path.length - a.path.length)
+  }
+
+  match(url: string): RouteMatch | undefined {
+    const queryStart = url.indexOf('?')
+    const pathname = queryStart === -1 ? url : url.slice(0, queryStart)
+    for (const route of this.routes) {
+      const prefix = route.path
+      if (prefix === '/') return { route, rest: url }
+      if (pathname.startsWith(prefix) && (pathname.length === prefix.length || pathname.charCodeAt(prefix.length) === 47 /* / */)) {
+        return { route, rest: url.slice(prefix.length) }
+      }
+    }
+    return undefined
+  }
+}
+
+function compileRoute(route: RouteConfig, config: Readonly<Config>): CompiledRoute {
+  const upstreams = route.upstreams.map((upstream, index) => compileUpstream(upstream, index, route, config))
+  return {
+    path: route.path,
+    type: route.type,
+    strategy: route.strategy,
+    upstreams,
+    requiresToken: upstreams.some((upstream) => !upstream.noauth && upstream.tokenHashes.size > 0),
+    filtersModels: upstreams.some((upstream) => upstream.allow !== undefined || upstream.deny !== undefined),
+  }
+}
+
+function compileUpstream(upstream: UpstreamConfig, index: number, route: RouteConfig, config: Readonly<Config>): CompiledUpstream {
+  const url = new URL(upstream.url)
+  const name = upstream.name ?? `${url.host}#${index + 1}`
+  const asis = upstream.keys.includes('asis')
+  const keys = upstream.keys.filter((key) => key !== 'asis')
+  const tokens = upstream.clientTokens ?? route.clientTokens ?? config.access.clientTokens
+  return {
+    id: `${route.path} ${name} ${url.origin}${url.pathname}`,
+    name,
+    origin: url.origin,
+    basePath: url.pathname.replace(/\/+$/, ''),
+    adapter: providers[upstream.provider],
+    keys: new KeyRing(keys),
+    auth: upstream.auth ?? (asis ? 'passthrough' : keys.length > 0 ? 'key' : 'auto'),
+    weight: upstream.weight,
+    timeouts: {
+      headers: upstream.timeout ?? route.timeout ?? config.timeouts.timeout,
+      streamHeaders: upstream.streamTimeout ?? route.streamTimeout ?? config.timeouts.streamTimeout,
+      idle: upstream.idleTimeout ?? route.idleTimeout ?? config.timeouts.idleTimeout,
+    },
+    allow: upstream.models?.allow ? new Set(upstream.models.allow) : undefined,
+    deny: upstream.models?.deny ? new Set(upstream.models.deny) : undefined,
+    tokenHashes: new Set(tokens.map(hashToken)),
+    noauth: upstream.noauth,
+    keepHeaders: upstream.keepHeaders,
+    extraHeaders: Object.entries(upstream.headers ?? {}).map(([header, value]) => [header.toLowerCase(), value] as const),
+  }
+}

@@ -1,0 +1,46 @@
+import type { Dispatcher } from 'undici'
+import { RelayError } from '../errors.js'
+import type { RelayContext } from '../pipeline/context.js'
+import { classifyTransportError, describeFailure, isTimeout } from './errors.js'
+import { clientResponseHeaders } from './headers.js'
+
+/**
+ * Sends one upstream answer to the client as it arrives: status and headers first, then each body
+ * chunk as soon as it comes (SSE included), with backpressure. Resolves when the client side closes.
+ * If the upstream breaks mid-answer the client's stream ends as an error: an SSE error event, then
+ * a cut connection; never a made-up [DONE].
+ */
+export function relayAnswer(ctx: RelayContext, upstreamName: string, answer: Dispatcher.ResponseData): Promise<void> {
+  ctx.takeOverResponse()
+  const res = ctx.response
+  const contentType = answer.headers['content-type']
+  const isEventStream = typeof contentType === 'string' && contentType.includes('text/event-stream')
+  res.writeHead(answer.statusCode, clientResponseHeaders(answer.headers, ctx.runtime.corsOrigin, ctx.id))
+  // Headers go out now, so a client sees the stream start before its first event.
+  if (isEventStream) res.flushHeaders()
+
+  return new Promise<void>((resolve) => {
+    const body = answer.body
+    res.once('close', () => {
+      if (!res.writableFinished) body.destroy()
+      resolve()
+    })
+    body.once('end', () => {
+      ctx.outcome.completed = true
+    })
+    body.once('error', (error: Error) => {
+      body.unpipe(res)
+      if (ctx.clientGone) return
+      const failure = classifyTransportError(error)
+      ctx.outcome.failures.push({ upstream: upstreamName, reason: failure, timeout: isTimeout(failure) })
+      const relayError = new RelayError('RELAY_ERR_UPSTREAM_STREAM_BROKEN', `The upstream answer broke off: ${describeFailure(failure)}.`, { cause: error })
+      ctx.outcome.error = relayError
+      if (isEventStream && !res.destroyed) {
+        res.write(`data: ${JSON.stringify(relayError.toBody())}\n\n`, () => res.destroy())
+      } else {
+        res.destroy()
+      }
+    })
+    body.pipe(res)
+  })
+}

@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import type { TestContext } from 'node:test'
+import { stringify } from 'yaml'
+import type { ConfigInput } from '../../src/config/schema.js'
+import { createLogger } from '../../src/log.js'
+import { startGateway, type Gateway } from '../../src/main.js'
+
+export interface TestRelay extends Gateway {
+  /** Everything the gateway logged, one JSON line per entry. */
+  logs: string[]
+  dir: string
+  configFile: string
+  /** Rewrites the config file (the gateway reloads on change). */
+  writeConfig(config: ConfigInput | string): void
+}
+
+export interface StartRelayOptions {
+  env?: Record<string, string | undefined>
+  logLevel?: 'debug' | 'info' | 'warn'
+  /** Fail the test when the gateway logged an error (h3's test setup): default true. */
+  failOnErrorLogs?: boolean
+}
+
+/** Starts a gateway on 127.0.0.1, a free port, a temp data dir; closed (and checked) in t.after. */
+export async function startRelay(t: TestContext, config: ConfigInput | string, options: StartRelayOptions = {}): Promise<TestRelay> {
+  const dir = mkdtempSync(join(tmpdir(), 'llm-relay-test-'))
+  const configFile = join(dir, 'config.yaml')
+  const writeConfig = (next: ConfigInput | string) => writeFileSync(configFile, typeof next === 'string' ? next : stringify(next))
+  writeConfig(config)
+  const logs: string[] = []
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean))
+      done()
+    },
+  })
+  const gateway = await startGateway({
+    file: configFile,
+    cwd: dir,
+    env: options.env ?? {},
+    overrides: { host: '127.0.0.1', port: 0, dataDir: join(dir, 'data') },
+    logger: createLogger(options.logLevel ?? 'info', sink),
+  })
+  t.after(async () => {
+    await gateway.shutdown()
+    rmSync(dir, { recursive: true, force: true })
+    if (options.failOnErrorLogs !== false) {
+      const errors = logs.filter((line) => (JSON.parse(line) as { level: number }).level >= 50)
+      if (errors.length > 0) throw new Error(`the gateway logged errors:\n${errors.join('\n')}`)
+    }
+  })
+  return Object.assign(gateway, { logs, dir, configFile, writeConfig })
+}
+
+/** Waits until `check` holds, polling; for things that happen on another socket or timer. */
+export async function eventually(check: () => boolean, timeoutMs = 3000): Promise<void> {
+  const start = Date.now()
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
