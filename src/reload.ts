@@ -20,8 +20,8 @@ export function startReloader(holder: RuntimeHolder, loadOptions: LoadOptions, f
       const before = holder.current.config.server
       holder.swap(loaded.config)
       const after = loaded.config.server
-      if (before.host !== after.host || before.port !== after.port || before.bodyLimit !== after.bodyLimit) {
-        logger.warn('server.host, server.port and server.bodyLimit take effect at the next restart')
+      if (before.host !== after.host || before.port !== after.port) {
+        logger.warn('server.host and server.port take effect at the next restart')
       }
       logger.info({ reason, routes: loaded.config.routes.length }, 'config reloaded')
       return true

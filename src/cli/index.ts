@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander'
+import { config as loadDotenv } from 'dotenv'
 import { ConfigError } from '../config/errors.js'
 import { checkCommand } from './check.js'
 import { mockCommand } from './mock.js'
@@ -41,6 +42,8 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  // A .env in the working directory fills variables that are not already set (OpenAI-Forward does the same).
+  loadDotenv({ quiet: true })
   try {
     await buildProgram().parseAsync(normaliseArgv(argv))
   } catch (error) {

@@ -38,8 +38,6 @@ export class RelayContext {
   readonly startedAt = performance.now()
   /** Aborted when the client goes away: cancels the upstream request (it costs money). */
   readonly abort = new AbortController()
-  /** Hands the raw response to the relay (Fastify's reply.hijack). */
-  readonly takeOverResponse: () => void
   clientIp = ''
   body: Buffer | undefined
   route!: CompiledRoute
@@ -54,15 +52,13 @@ export class RelayContext {
   candidates: CompiledUpstream[] = []
   readonly outcome: Outcome = { status: undefined, upstream: undefined, attempts: 0, failures: [], error: undefined, clientGone: false, completed: false }
 
-  constructor(runtime: Runtime, id: string, request: IncomingMessage, response: ServerResponse, body: Buffer | undefined, takeOverResponse: () => void) {
+  constructor(runtime: Runtime, id: string, request: IncomingMessage, response: ServerResponse) {
     this.runtime = runtime
     this.id = id
     this.request = request
     this.response = response
     this.method = request.method ?? 'GET'
     this.url = request.url ?? '/'
-    this.body = body
-    this.takeOverResponse = takeOverResponse
   }
 
   get clientGone(): boolean {

@@ -56,8 +56,11 @@ const responseHopByHop = new Set(['connection', 'keep-alive', 'proxy-connection'
 /** Upstream answer headers as sent to the client: hop-by-hop removed, CORS ours when enabled. */
 export function clientResponseHeaders(upstream: Record<string, string | string[] | undefined>, corsOrigin: string | undefined, requestId: string): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {}
+  // Headers the upstream's Connection header names are hop-by-hop too (RFC 9110 §7.6.1).
+  const connection = upstream.connection
+  const listed = typeof connection === 'string' && connection !== 'keep-alive' && connection !== 'close' ? new Set(connection.toLowerCase().split(/\s*,\s*/)) : undefined
   for (const name in upstream) {
-    if (responseHopByHop.has(name)) continue
+    if (responseHopByHop.has(name) || listed?.has(name)) continue
     if (corsOrigin !== undefined && name.startsWith('access-control-')) continue
     out[name] = upstream[name]
   }

@@ -11,7 +11,6 @@ import { clientResponseHeaders } from './headers.js'
  * a cut connection; never a made-up [DONE].
  */
 export function relayAnswer(ctx: RelayContext, upstreamName: string, answer: Dispatcher.ResponseData): Promise<void> {
-  ctx.takeOverResponse()
   const res = ctx.response
   const contentType = answer.headers['content-type']
   const isEventStream = typeof contentType === 'string' && contentType.includes('text/event-stream')

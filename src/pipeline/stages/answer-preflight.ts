@@ -5,7 +5,6 @@ import type { RelayContext } from '../context.js'
 export function answerPreflight(ctx: RelayContext): StageResult {
   const origin = ctx.runtime.corsOrigin
   if (origin === undefined || ctx.method !== 'OPTIONS' || ctx.request.headers['access-control-request-method'] === undefined) return undefined
-  ctx.takeOverResponse()
   ctx.response.writeHead(204, {
     'access-control-allow-origin': origin,
     'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE, OPTIONS, HEAD',

@@ -1,0 +1,70 @@
+import { Pool } from 'undici'
+
+export interface LoadResult {
+  requests: number
+  errors: number
+  seconds: number
+  /** Milliseconds per completed request, unsorted. */
+  latencies: number[]
+  /** Milliseconds to the first body byte (streams). */
+  firstByte: number[]
+}
+
+export interface LoadOptions {
+  url: string
+  path: string
+  body: string
+  concurrency: number
+  /** Stop after this many requests or this many ms, whichever comes first. */
+  maxRequests: number
+  maxMs: number
+  /** Read the body chunk by chunk and time the first one. */
+  timeFirstByte?: boolean
+}
+
+const headers = { 'content-type': 'application/json', authorization: 'Bearer bench-client' }
+
+/** A closed-loop load generator: `concurrency` workers, each sending its next request when the last one finished. */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const pool = new Pool(options.url, { connections: options.concurrency, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: 0, bodyTimeout: 0 })
+  const latencies: number[] = []
+  const firstByte: number[] = []
+  let sent = 0
+  let errors = 0
+  const start = performance.now()
+  const deadline = start + options.maxMs
+  const worker = async () => {
+    while (sent < options.maxRequests && performance.now() < deadline) {
+      sent++
+      const begin = performance.now()
+      try {
+        const response = await pool.request({ path: options.path, method: 'POST', headers, body: options.body })
+        if (options.timeFirstByte) {
+          let first = true
+          for await (const _chunk of response.body) {
+            if (first) {
+              firstByte.push(performance.now() - begin)
+              first = false
+            }
+          }
+        } else {
+          await response.body.dump({ limit: Infinity })
+        }
+        if (response.statusCode !== 200) errors++
+        else latencies.push(performance.now() - begin)
+      } catch {
+        errors++
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: options.concurrency }, worker))
+  const seconds = (performance.now() - start) / 1000
+  await pool.close()
+  return { requests: latencies.length, errors, seconds, latencies, firstByte }
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+}

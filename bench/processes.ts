@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+
+const bin = fileURLToPath(new URL('../bin/llm-relay.js', import.meta.url))
+
+export interface Service {
+  child: ChildProcess
+  pid: number
+  url: string
+  stop(): Promise<void>
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Starts `llm-relay ARGS` in its own process (so it has its own event loop and CPU accounting) and waits until it answers. */
+export async function startService(args: string[], healthPath: string, port: number): Promise<Service> {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const url = `http://127.0.0.1:${port}`
+  const started = Date.now()
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`llm-relay ${args[0]} exited early:\n${output}`)
+    try {
+      const response = await fetch(url + healthPath)
+      await response.arrayBuffer()
+      if (response.status < 500) break
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() - started > 15_000) throw new Error(`llm-relay ${args[0]} did not start:\n${output}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return {
+    child,
+    pid: child.pid!,
+    url,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve()
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref()
+      }),
+  }
+}
+
+const clockTicks = 100 // USER_HZ on Linux; /proc/<pid>/stat counts CPU time in these.
+
+/** User + system CPU time of a process so far, in microseconds (from /proc: no cooperation of the process needed). */
+export function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const utime = Number(fields[11])
+  const stime = Number(fields[12])
+  return ((utime + stime) * 1_000_000) / clockTicks
+}
+
+/** Resident set size of a process, in MB. */
+export function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const match = /VmRSS:\s+(\d+) kB/.exec(status)
+  return match ? Number(match[1]) / 1024 : NaN
+}
