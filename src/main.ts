@@ -49,7 +49,13 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
         app.server.closeAllConnections()
       }, holder.current.config.server.shutdownTimeout)
       deadline.unref()
+      // server.close() closes only the keep-alive connections idle at that moment (Fastify's
+      // forceCloseConnections: 'idle'); one whose stream ends later would then hold the exit until the
+      // deadline. Sweep them as they turn idle: closeIdleConnections never cuts a response in progress.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 100)
+      sweep.unref()
       await app.close()
+      clearInterval(sweep)
       clearTimeout(deadline)
       await holder.close()
     })()

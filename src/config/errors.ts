@@ -7,12 +7,24 @@ export interface ConfigIssue {
   value?: unknown
 }
 
-/** Keys and tokens must not reach a terminal or a log, not even in an error about them. */
-const secretPath = /(^|\.)(keys?|clientTokens|token|sk|authorization|forwardKeys|openai_key|forward_key)(\.|$)|API_KEY|FORWARD_KEY/i
+/**
+ * Keys and tokens must not reach a terminal or a log, not even in an error about them. A path is secret when
+ * any segment names a credential, also under a misspelt or unknown name (`apiKey`, `x-api-key`, `password`),
+ * since "unknown field" errors are exactly where a typo'd key field ends up.
+ */
+const secretSegment = /key|token|secret|passw|authori[sz]ation|credential|bearer|^sk$/i
+
+function isSecretPath(path: string): boolean {
+  return path.split('.').some((segment) => secretSegment.test(segment))
+}
 
 function describeValue(path: string, value: unknown): string {
   if (value === undefined) return 'nothing'
-  if (secretPath.test(path)) return typeof value === 'string' ? `a secret of ${value.length} characters` : `a ${typeof value}`
+  if (isSecretPath(path)) {
+    if (typeof value === 'string') return `a secret of ${value.length} characters`
+    if (value === null) return 'null'
+    return Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`
+  }
   if (Array.isArray(value)) return `a list of ${value.length}`
   if (value !== null && typeof value === 'object') return 'an object'
   const text = JSON.stringify(value) ?? String(value)

@@ -20,7 +20,7 @@ export function createRelayListener(holder: RuntimeHolder) {
     const ctx = new RelayContext(runtime, id, request, response)
     // A client that leaves cancels its upstream request at once.
     response.once('close', () => {
-      if (!response.writableFinished) ctx.abort.abort()
+      if (!response.writableFinished) ctx.disconnect()
     })
     handle(ctx).then(
       () => finishRequest(ctx),

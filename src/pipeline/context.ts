@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { anonymous, type ClientIdentity } from '../access/client-keys.js'
 import type { RelayError } from '../errors.js'
+import type { AbortEmitter } from '../upstream/abort-emitter.js'
 import type { TransportFailure } from '../upstream/errors.js'
 import type { CompiledRoute, CompiledUpstream } from '../routing/route-table.js'
 import type { Runtime } from '../runtime.js'
@@ -36,8 +37,10 @@ export class RelayContext {
   /** Path and query exactly as the client sent them. */
   readonly url: string
   readonly startedAt = performance.now()
-  /** Aborted when the client goes away: cancels the upstream request (it costs money). */
-  readonly abort = new AbortController()
+  /** The client went away; whatever is in progress for it is cancelled (an upstream call costs money). */
+  clientGone = false
+  /** What to cancel when the client leaves: the upstream attempt or backoff wait in progress. */
+  cancelOnDisconnect: AbortEmitter | undefined
   clientIp = ''
   body: Buffer | undefined
   route!: CompiledRoute
@@ -61,7 +64,9 @@ export class RelayContext {
     this.url = request.url ?? '/'
   }
 
-  get clientGone(): boolean {
-    return this.abort.signal.aborted
+  /** Called once when the client's connection closes before its answer was complete. */
+  disconnect(): void {
+    this.clientGone = true
+    this.cancelOnDisconnect?.abort()
   }
 }

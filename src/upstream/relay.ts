@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici'
+import { errors, type Dispatcher } from 'undici'
 import { RelayError } from '../errors.js'
 import type { RelayContext } from '../pipeline/context.js'
 import { classifyTransportError, describeFailure, isTimeout } from './errors.js'
@@ -10,7 +10,7 @@ import { clientResponseHeaders } from './headers.js'
  * If the upstream breaks mid-answer the client's stream ends as an error: an SSE error event, then
  * a cut connection; never a made-up [DONE].
  */
-export function relayAnswer(ctx: RelayContext, upstreamName: string, answer: Dispatcher.ResponseData): Promise<void> {
+export function relayAnswer(ctx: RelayContext, upstreamName: string, answer: Dispatcher.ResponseData, idleTimeoutMs: number): Promise<void> {
   const res = ctx.response
   const contentType = answer.headers['content-type']
   const isEventStream = typeof contentType === 'string' && contentType.includes('text/event-stream')
@@ -20,14 +20,20 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, answer: Dis
 
   return new Promise<void>((resolve) => {
     const body = answer.body
+    // Timed here rather than by undici's bodyTimeout, whose ~0.5 s clock ticks make short limits fire late. 0 = no limit.
+    const idleTimer = idleTimeoutMs > 0 ? setTimeout(() => body.destroy(new errors.BodyTimeoutError()), idleTimeoutMs) : undefined
+    if (idleTimer !== undefined) body.on('data', () => idleTimer.refresh())
     res.once('close', () => {
+      clearTimeout(idleTimer)
       if (!res.writableFinished) body.destroy()
       resolve()
     })
     body.once('end', () => {
+      clearTimeout(idleTimer)
       ctx.outcome.completed = true
     })
     body.once('error', (error: Error) => {
+      clearTimeout(idleTimer)
       body.unpipe(res)
       if (ctx.clientGone) return
       const failure = classifyTransportError(error)

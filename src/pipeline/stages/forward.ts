@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Dispatcher } from 'undici'
 import { RelayError } from '../../errors.js'
 import { judgeStatus, parseRetryAfter } from '../../routing/failover.js'
 import type { CompiledUpstream } from '../../routing/route-table.js'
+import { AbortEmitter } from '../../upstream/abort-emitter.js'
 import { applyCredential } from '../../upstream/credentials.js'
 import { classifyTransportError, describeFailure, isTimeout } from '../../upstream/errors.js'
 import { outboundHeaders } from '../../upstream/headers.js'
@@ -22,15 +22,18 @@ export async function forwardWithFailover(ctx: RelayContext): Promise<undefined>
   const failover = ctx.runtime.config.failover
   const maxAttempts = failover.maxAttempts ?? candidates.length
   const deadline = Date.now() + failover.totalTimeout
+  // Upstreams whose Retry-After is longer than we wait out (failover.maxRetryAfter): not asked again by this
+  // request. (When only one of several keys was rate-limited the upstream is not cooling: another key is tried.)
+  let resting: Set<CompiledUpstream> | undefined
+  let round = 0
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     const upstream = candidates[attempt % candidates.length]!
-    if (attempt > 0 && attempt % candidates.length === 0) {
+    if (resting?.has(upstream)) continue
+    if (attempt >= (round + 1) * candidates.length) {
       // Every candidate failed once: back off before the next round (200 ms, 400 ms, ...).
-      const round = attempt / candidates.length
+      round = Math.floor(attempt / candidates.length)
       const wait = Math.min(roundWait(ctx, upstream, round), Math.max(0, deadline - Date.now()))
-      try {
-        await sleep(wait, undefined, { signal: ctx.abort.signal })
-      } catch {
+      if (!(await waitUnlessClientLeaves(ctx, wait))) {
         ctx.outcome.clientGone = true
         return
       }
@@ -39,6 +42,8 @@ export async function forwardWithFailover(ctx: RelayContext): Promise<undefined>
     if (remaining <= 0) break
     const result = await attemptOnce(ctx, upstream, remaining)
     if (result !== 'failed') return
+    const retryAfter = ctx.outcome.failures.at(-1)?.retryAfterMs
+    if (retryAfter !== undefined && retryAfter > failover.maxRetryAfter && ctx.runtime.health.isCooling(upstream.id)) (resting ??= new Set()).add(upstream)
   }
   throw finalError(ctx)
 }
@@ -52,6 +57,16 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
   const timeout = ctx.stream ? upstream.timeouts.streamHeaders : upstream.timeouts.headers
   outcome.attempts++
   health.inflight++
+  // undici times headersTimeout with its coarse clock (~0.5 s ticks, lib/util/timers.js): a 200 ms limit
+  // fired after up to a second, so slower answers got through. The wait for headers is timed here instead.
+  const attemptSignal = new AbortEmitter()
+  ctx.cancelOnDisconnect = attemptSignal
+  let headersTimedOut = false
+  // A timeout of 0 means no per-attempt limit; failover.totalTimeout still bounds the wait.
+  const headersTimer = setTimeout(() => {
+    headersTimedOut = true
+    attemptSignal.abort()
+  }, timeout > 0 ? Math.min(timeout, remainingMs) : remainingMs)
   let answer: Dispatcher.ResponseData
   try {
     answer = await runtime.dispatcher.request({
@@ -60,13 +75,11 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
       method: ctx.method as Dispatcher.HttpMethod,
       headers,
       body: ctx.body,
-      signal: ctx.abort.signal,
-      headersTimeout: Math.min(timeout, remainingMs),
-      bodyTimeout: upstream.timeouts.idle,
+      signal: attemptSignal,
     })
   } catch (error) {
     health.inflight--
-    const failure = classifyTransportError(error)
+    const failure = headersTimedOut && !ctx.clientGone ? 'headers-timeout' : classifyTransportError(error)
     if (failure === 'client-gone' || ctx.clientGone) {
       outcome.clientGone = true
       return 'client-gone'
@@ -75,6 +88,8 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
     outcome.failures.push({ upstream: upstream.name, reason: failure, timeout: isTimeout(failure) })
     runtime.logger.warn({ requestId: ctx.id, upstream: upstream.name, failure, err: error }, 'upstream attempt failed')
     return 'failed'
+  } finally {
+    clearTimeout(headersTimer)
   }
 
   const status = answer.statusCode
@@ -97,11 +112,25 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
   outcome.status = status
   outcome.upstream = upstream.name
   try {
-    await relayAnswer(ctx, upstream.name, answer)
+    await relayAnswer(ctx, upstream.name, answer, upstream.timeouts.idle)
   } finally {
     health.inflight--
   }
   return 'relayed'
+}
+
+/** Sleeps `ms`; resolves false at once if the client leaves meanwhile. */
+function waitUnlessClientLeaves(ctx: RelayContext, ms: number): Promise<boolean> {
+  if (ctx.clientGone) return Promise.resolve(false)
+  return new Promise((resolve) => {
+    const signal = new AbortEmitter()
+    ctx.cancelOnDisconnect = signal
+    const timer = setTimeout(() => resolve(true), ms)
+    signal.once('abort', () => {
+      clearTimeout(timer)
+      resolve(false)
+    })
+  })
 }
 
 /** Backoff between rounds; a Retry-After of the next upstream is waited out when it is within failover.maxRetryAfter. */

@@ -7,7 +7,7 @@ import type { RelayContext } from '../context.js'
  * those fields must have the right type (400 naming the field otherwise). Other bodies are left
  * unread, except a multipart form's `model` field when some rule needs the model.
  */
-export async function readRequest(ctx: RelayContext): Promise<undefined> {
+export function readRequest(ctx: RelayContext): undefined | Promise<undefined> {
   const body = ctx.body
   if (body === undefined || body.length === 0) return
   const contentType = ctx.request.headers['content-type'] ?? ''
@@ -17,9 +17,12 @@ export async function readRequest(ctx: RelayContext): Promise<undefined> {
     else if (needsModel(ctx)) readModelLeniently(ctx, body)
     return
   }
-  if (contentType.startsWith('multipart/form-data') && needsModel(ctx)) {
-    ctx.model = await readMultipartField(ctx.request.headers, body, 'model')
-  }
+  // Only a multipart form needs an await; everything else stays synchronous (no extra tick per request).
+  if (contentType.startsWith('multipart/form-data') && needsModel(ctx)) return readFormModel(ctx, body)
+}
+
+async function readFormModel(ctx: RelayContext, body: Buffer): Promise<undefined> {
+  ctx.model = await readMultipartField(ctx.request.headers, body, 'model')
 }
 
 function readOpenAIJson(ctx: RelayContext, body: Buffer): void {
