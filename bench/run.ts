@@ -47,9 +47,10 @@ async function measure(mock: Service, relay: Service): Promise<BenchReport> {
   const load = (url: string, body: string, concurrency: number, maxRequests: number, maxMs: number, timeFirstByte = false) =>
     runLoad({ url, path: chatPath, body, concurrency, maxRequests, maxMs, timeFirstByte })
 
-  // Warm-up: JIT, connection pools.
-  await load(mock.url, plainBody, 16, 3000 * scale, 10_000)
-  await load(relay.url, plainBody, 16, 3000 * scale, 10_000)
+  // Warm-up: JIT-compile both sides and fill the connection pools before anything is timed.
+  await load(mock.url, plainBody, 64, Infinity, 3000 * scale)
+  await load(relay.url, plainBody, 64, Infinity, 3000 * scale)
+  await load(relay.url, streamBody, 64, Infinity, 1000 * scale, true)
   await sleep(500)
   const rssIdle = rssMb(relay.pid)
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { Config } from '../config/schema.js'
 import { KeyRing } from '../routing/key-ring.js'
 
@@ -16,7 +16,7 @@ export const anonymous: ClientIdentity = { kind: 'anonymous', name: 'anonymous' 
  * without comparing against every token in turn.
  */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('base64url')
+  return hash('sha256', token, 'base64url')
 }
 
 /** A name for a token that is safe to log: a fingerprint of its digest, never the token. */

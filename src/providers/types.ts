@@ -1,5 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http'
-
 /** Headers of one upstream attempt, lower-case names. */
 export type OutboundHeaders = Record<string, string | string[] | undefined>
 
@@ -8,10 +6,8 @@ export type OutboundHeaders = Record<string, string | string[] | undefined>
  * Most upstreams are OpenAI-compatible and need no code of their own, only config.
  */
 export interface ProviderAdapter {
+  /** Lower-case names of every header that can carry a credential for this provider; a client's are never forwarded when the gateway sets or withholds the key. */
+  readonly credentialHeaders: ReadonlySet<string>
   /** Puts the upstream key where this provider expects it. Must never place it in the URL. */
   setKey(headers: OutboundHeaders, key: string): void
-  /** Removes every header of the client that could carry a credential for this provider. */
-  clearCredentials(headers: OutboundHeaders): void
-  /** Reads the credential a client sent in this provider's style, if any. */
-  readClientCredential(headers: IncomingHttpHeaders): string | undefined
 }

@@ -35,6 +35,8 @@ export interface OutboundHeaderOptions {
   keepHeaders: boolean
   /** On openai routes the answer may be read (usage, cache, records), so it must not be compressed. */
   identityEncoding: boolean
+  /** The client's credential headers, when the gateway sets or withholds the upstream key. */
+  withhold: ReadonlySet<string> | undefined
 }
 
 export function outboundHeaders(incoming: IncomingHttpHeaders, options: OutboundHeaderOptions): OutboundHeaders {
@@ -46,6 +48,8 @@ export function outboundHeaders(incoming: IncomingHttpHeaders, options: Outbound
     if (listed?.has(name)) continue
     if (!options.keepHeaders && !isEssential(name) && name !== 'authorization') continue
     if (options.identityEncoding && name === 'accept-encoding') continue
+    // Skipped while copying rather than deleted afterwards: a delete turns the object into a slow dictionary.
+    if (options.withhold?.has(name)) continue
     out[name] = incoming[name]
   }
   return out

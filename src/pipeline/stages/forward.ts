@@ -3,7 +3,7 @@ import { RelayError } from '../../errors.js'
 import { judgeStatus, parseRetryAfter } from '../../routing/failover.js'
 import type { CompiledUpstream } from '../../routing/route-table.js'
 import { AbortEmitter } from '../../upstream/abort-emitter.js'
-import { applyCredential } from '../../upstream/credentials.js'
+import { chooseCredential } from '../../upstream/credentials.js'
 import { classifyTransportError, describeFailure, isTimeout } from '../../upstream/errors.js'
 import { outboundHeaders } from '../../upstream/headers.js'
 import { relayAnswer } from '../../upstream/relay.js'
@@ -50,9 +50,14 @@ export async function forwardWithFailover(ctx: RelayContext): Promise<undefined>
 
 async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remainingMs: number): Promise<AttemptResult> {
   const { runtime, outcome } = ctx
-  const headers = outboundHeaders(ctx.request.headers, { keepHeaders: upstream.keepHeaders, identityEncoding: ctx.route.type === 'openai' })
+  const credential = chooseCredential(upstream, ctx.identity, runtime.clients)
+  const headers = outboundHeaders(ctx.request.headers, {
+    keepHeaders: upstream.keepHeaders,
+    identityEncoding: ctx.route.type === 'openai',
+    withhold: credential.withholdClient ? upstream.adapter.credentialHeaders : undefined,
+  })
   for (const [name, value] of upstream.extraHeaders) headers[name] = value
-  const credential = applyCredential(headers, upstream, ctx.identity, runtime.clients)
+  if (credential.ring !== undefined) upstream.adapter.setKey(headers, credential.ring.keyAt(credential.index))
   const health = runtime.health.get(upstream.id)
   const timeout = ctx.stream ? upstream.timeouts.streamHeaders : upstream.timeouts.headers
   outcome.attempts++
