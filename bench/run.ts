@@ -3,6 +3,7 @@
  * in this one. Every gateway figure is measured in the same run as the same load sent straight to
  * the mock, and reported as a ratio or a difference against it.
  */
+import { setMaxListeners } from 'node:events'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -50,7 +51,9 @@ async function measure(mock: Service, relay: Service): Promise<BenchReport> {
   // Warm-up: JIT-compile both sides and fill the connection pools before anything is timed.
   await load(mock.url, plainBody, 64, Infinity, 3000 * scale)
   await load(relay.url, plainBody, 64, Infinity, 3000 * scale)
-  await load(relay.url, streamBody, 64, Infinity, 1000 * scale, true)
+  // Streaming paths take longer to reach steady state (measured: TTFB through the gateway settles after ~8 s).
+  await load(relay.url, streamBody, 64, Infinity, 8000 * scale, true)
+  await load(mock.url, streamBody, 64, Infinity, 2000 * scale, true)
   await sleep(500)
   const rssIdle = rssMb(relay.pid)
 
@@ -76,8 +79,14 @@ async function measure(mock: Service, relay: Service): Promise<BenchReport> {
   const relayRequests = relayRuns.reduce((sum, run) => sum + run.requests, 0)
 
   // 3. 20-chunk streams at concurrency 64: time to first byte and total time.
-  const directStream = await load(mock.url, streamBody, 64, Infinity, 4000 * scale, true)
-  const relayStream = await load(relay.url, streamBody, 64, Infinity, 4000 * scale, true)
+  const directStreamRuns: LoadResult[] = []
+  const relayStreamRuns: LoadResult[] = []
+  for (let round = 0; round < 2; round++) {
+    directStreamRuns.push(await load(mock.url, streamBody, 64, Infinity, 3000 * scale, true))
+    relayStreamRuns.push(await load(relay.url, streamBody, 64, Infinity, 3000 * scale, true))
+  }
+  const directStream = merge(directStreamRuns)
+  const relayStream = merge(relayStreamRuns)
 
   // 4. Memory while holding 2,000 concurrent slow streams.
   const held = await holdStreams(relay, quick ? 500 : 2000)
@@ -115,6 +124,8 @@ async function measure(mock: Service, relay: Service): Promise<BenchReport> {
 async function holdStreams(relay: Service, count: number): Promise<{ streams: number; rssMb: number }> {
   const pool = new Pool(relay.url, { connections: count, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 })
   const controller = new AbortController()
+  // One signal for all held streams: each request listens to it.
+  setMaxListeners(count + 10, controller.signal)
   let started = 0
   const streams = Array.from({ length: count }, async () => {
     try {
@@ -139,6 +150,16 @@ async function holdStreams(relay: Service, count: number): Promise<{ streams: nu
   await Promise.allSettled(streams)
   await pool.destroy()
   return { streams: started, rssMb: max }
+}
+
+function merge(runs: LoadResult[]): LoadResult {
+  return {
+    requests: runs.reduce((sum, run) => sum + run.requests, 0),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    seconds: runs.reduce((sum, run) => sum + run.seconds, 0),
+    latencies: runs.flatMap((run) => run.latencies),
+    firstByte: runs.flatMap((run) => run.firstByte),
+  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { anonymous, type ClientIdentity } from '../access/client-keys.js'
 import type { RelayError } from '../errors.js'
-import type { AbortEmitter } from '../upstream/abort-emitter.js'
+import type { Cancellable } from '../upstream/exchange.js'
 import type { TransportFailure } from '../upstream/errors.js'
 import type { CompiledRoute, CompiledUpstream } from '../routing/route-table.js'
 import type { Runtime } from '../runtime.js'
@@ -40,7 +40,7 @@ export class RelayContext {
   /** The client went away; whatever is in progress for it is cancelled (an upstream call costs money). */
   clientGone = false
   /** What to cancel when the client leaves: the upstream attempt or backoff wait in progress. */
-  cancelOnDisconnect: AbortEmitter | undefined
+  cancelOnDisconnect: Cancellable | undefined
   clientIp = ''
   body: Buffer | undefined
   route!: CompiledRoute
@@ -67,6 +67,6 @@ export class RelayContext {
   /** Called once when the client's connection closes before its answer was complete. */
   disconnect(): void {
     this.clientGone = true
-    this.cancelOnDisconnect?.abort()
+    this.cancelOnDisconnect?.cancel()
   }
 }

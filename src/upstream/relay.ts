@@ -1,16 +1,17 @@
-import { errors, type Dispatcher } from 'undici'
+import { errors } from 'undici'
 import { RelayError } from '../errors.js'
 import type { RelayContext } from '../pipeline/context.js'
 import { classifyTransportError, describeFailure, isTimeout } from './errors.js'
+import type { AnswerStart, UpstreamExchange } from './exchange.js'
 import { clientResponseHeaders } from './headers.js'
 
 /**
- * Sends one upstream answer to the client as it arrives: status and headers first, then each body
- * chunk as soon as it comes (SSE included), with backpressure. Resolves when the client side closes.
- * If the upstream breaks mid-answer the client's stream ends as an error: an SSE error event, then
- * a cut connection; never a made-up [DONE].
+ * Sends the chosen upstream answer to the client as it arrives: status and headers first, then each
+ * body chunk as soon as it comes (SSE included), with backpressure. Resolves when the client side
+ * closes. If the upstream breaks mid-answer the client's stream ends as an error: an SSE error
+ * event, then a cut connection; never a made-up [DONE].
  */
-export function relayAnswer(ctx: RelayContext, upstreamName: string, answer: Dispatcher.ResponseData, idleTimeoutMs: number): Promise<void> {
+export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: UpstreamExchange, answer: AnswerStart, idleTimeoutMs: number): Promise<void> {
   const res = ctx.response
   const contentType = answer.headers['content-type']
   const isEventStream = typeof contentType === 'string' && contentType.includes('text/event-stream')
@@ -19,43 +20,42 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, answer: Dis
   if (isEventStream) res.flushHeaders()
 
   return new Promise<void>((resolve) => {
-    const body = answer.body
     // Timed here rather than by undici's bodyTimeout, whose ~0.5 s clock ticks make short limits fire late. 0 = no limit.
-    const idleTimer = idleTimeoutMs > 0 ? setTimeout(() => body.destroy(new errors.BodyTimeoutError()), idleTimeoutMs) : undefined
-    // A hand-written pump instead of body.pipe(res): pipe() wires seven listeners per request, this three.
+    const idleTimer = idleTimeoutMs > 0 ? setTimeout(() => exchange.abort(new errors.BodyTimeoutError()), idleTimeoutMs) : undefined
     const resume = () => {
       idleTimer?.refresh()
-      body.resume()
+      exchange.resume()
     }
-    body.on('data', (chunk: Buffer) => {
-      idleTimer?.refresh()
-      if (!res.write(chunk)) {
-        body.pause()
-        res.once('drain', resume)
-      }
-    })
-    body.once('end', () => {
-      clearTimeout(idleTimer)
-      ctx.outcome.completed = true
-      res.end()
-    })
     res.once('close', () => {
       clearTimeout(idleTimer)
-      if (!res.writableFinished) body.destroy()
+      if (!res.writableFinished) exchange.cancel()
       resolve()
     })
-    body.once('error', (error: Error) => {
-      clearTimeout(idleTimer)
-      if (ctx.clientGone) return
-      const failure = classifyTransportError(error)
-      ctx.outcome.failures.push({ upstream: upstreamName, reason: failure, timeout: isTimeout(failure) })
-      const relayError = new RelayError('RELAY_ERR_UPSTREAM_STREAM_BROKEN', `The upstream answer broke off: ${describeFailure(failure)}.`, { cause: error })
-      ctx.outcome.error = relayError
-      if (isEventStream && !res.destroyed) {
-        res.write(`data: ${JSON.stringify(relayError.toBody())}\n\n`, () => res.destroy())
-      } else {
-        res.destroy()
-      }
+    exchange.attach({
+      data(chunk) {
+        idleTimer?.refresh()
+        if (res.write(chunk)) return true
+        res.once('drain', resume)
+        return false
+      },
+      end() {
+        clearTimeout(idleTimer)
+        ctx.outcome.completed = true
+        res.end()
+      },
+      error(error) {
+        clearTimeout(idleTimer)
+        if (ctx.clientGone) return
+        const failure = classifyTransportError(error)
+        ctx.outcome.failures.push({ upstream: upstreamName, reason: failure, timeout: isTimeout(failure) })
+        const relayError = new RelayError('RELAY_ERR_UPSTREAM_STREAM_BROKEN', `The upstream answer broke off: ${describeFailure(failure)}.`, { cause: error })
+        ctx.outcome.error = relayError
+        if (isEventStream && !res.destroyed) {
+          res.write(`data: ${JSON.stringify(relayError.toBody())}\n\n`, () => res.destroy())
+        } else {
+          res.destroy()
+        }
+      },
     })
   })
 }

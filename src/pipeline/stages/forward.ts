@@ -1,10 +1,10 @@
-import type { Dispatcher } from 'undici'
+import { errors, type Dispatcher } from 'undici'
 import { RelayError } from '../../errors.js'
 import { judgeStatus, parseRetryAfter } from '../../routing/failover.js'
 import type { CompiledUpstream } from '../../routing/route-table.js'
-import { AbortEmitter } from '../../upstream/abort-emitter.js'
 import { chooseCredential } from '../../upstream/credentials.js'
 import { classifyTransportError, describeFailure, isTimeout } from '../../upstream/errors.js'
+import { UpstreamExchange, type AnswerStart } from '../../upstream/exchange.js'
 import { outboundHeaders } from '../../upstream/headers.js'
 import { relayAnswer } from '../../upstream/relay.js'
 import type { RelayContext } from '../context.js'
@@ -64,24 +64,26 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
   health.inflight++
   // undici times headersTimeout with its coarse clock (~0.5 s ticks, lib/util/timers.js): a 200 ms limit
   // fired after up to a second, so slower answers got through. The wait for headers is timed here instead.
-  const attemptSignal = new AbortEmitter()
-  ctx.cancelOnDisconnect = attemptSignal
+  const exchange = new UpstreamExchange()
+  ctx.cancelOnDisconnect = exchange
   let headersTimedOut = false
   // A timeout of 0 means no per-attempt limit; failover.totalTimeout still bounds the wait.
   const headersTimer = setTimeout(() => {
     headersTimedOut = true
-    attemptSignal.abort()
+    exchange.abort(new errors.HeadersTimeoutError())
   }, timeout > 0 ? Math.min(timeout, remainingMs) : remainingMs)
-  let answer: Dispatcher.ResponseData
   try {
-    answer = await runtime.dispatcher.request({
-      origin: upstream.origin,
-      path: upstreamPath(upstream.basePath, ctx.rest),
-      method: ctx.method as Dispatcher.HttpMethod,
-      headers,
-      body: ctx.body,
-      signal: attemptSignal,
-    })
+    runtime.dispatcher.dispatch(
+      { origin: upstream.origin, path: upstreamPath(upstream.basePath, ctx.rest), method: ctx.method as Dispatcher.HttpMethod, headers, body: ctx.body ?? null },
+      exchange,
+    )
+  } catch (error) {
+    // undici refuses some requests synchronously (e.g. a header value it will not send); treat it as this attempt failing.
+    exchange.abort(error as Error)
+  }
+  let answer: AnswerStart
+  try {
+    answer = await exchange.started
   } catch (error) {
     health.inflight--
     const failure = headersTimedOut && !ctx.clientGone ? 'headers-timeout' : classifyTransportError(error)
@@ -102,7 +104,7 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
   if (verdict !== 'relay') {
     health.inflight--
     // Read and drop the error body so the connection returns to the pool.
-    answer.body.dump().catch(() => undefined)
+    exchange.drain()
     const retryAfter = parseRetryAfter(answer.headers['retry-after'])
     if (verdict === 'next-key' && credential.ring !== undefined) {
       credential.ring.rest(credential.index, Date.now() + (retryAfter ?? runtime.config.failover.cooldown.duration))
@@ -117,7 +119,7 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
   outcome.status = status
   outcome.upstream = upstream.name
   try {
-    await relayAnswer(ctx, upstream.name, answer, upstream.timeouts.idle)
+    await relayAnswer(ctx, upstream.name, exchange, answer, upstream.timeouts.idle)
   } finally {
     health.inflight--
   }
@@ -128,13 +130,13 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
 function waitUnlessClientLeaves(ctx: RelayContext, ms: number): Promise<boolean> {
   if (ctx.clientGone) return Promise.resolve(false)
   return new Promise((resolve) => {
-    const signal = new AbortEmitter()
-    ctx.cancelOnDisconnect = signal
     const timer = setTimeout(() => resolve(true), ms)
-    signal.once('abort', () => {
-      clearTimeout(timer)
-      resolve(false)
-    })
+    ctx.cancelOnDisconnect = {
+      cancel() {
+        clearTimeout(timer)
+        resolve(false)
+      },
+    }
   })
 }
 
