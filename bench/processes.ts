@@ -25,15 +25,21 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts `llm-relay ARGS` in its own process (so it has its own event loop and CPU accounting) and waits until it answers. */
-export async function startService(args: string[], healthPath: string, port: number): Promise<Service> {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } })
+export function startService(args: string[], healthPath: string, port: number): Promise<Service> {
+  return startProcess([bin, ...args], healthPath, port)
+}
+
+/** Starts `node ARGV` and waits until it answers on `healthPath`. */
+export async function startProcess(argv: string[], healthPath: string, port: number): Promise<Service> {
+  const name = argv.join(' ').slice(0, 80)
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } })
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
   const url = `http://127.0.0.1:${port}`
   const started = Date.now()
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`llm-relay ${args[0]} exited early:\n${output}`)
+    if (child.exitCode !== null) throw new Error(`${name} exited early:\n${output}`)
     try {
       const response = await fetch(url + healthPath)
       await response.arrayBuffer()
@@ -41,7 +47,7 @@ export async function startService(args: string[], healthPath: string, port: num
     } catch {
       // not listening yet
     }
-    if (Date.now() - started > 15_000) throw new Error(`llm-relay ${args[0]} did not start:\n${output}`)
+    if (Date.now() - started > 15_000) throw new Error(`${name} did not start:\n${output}`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   return {

@@ -7,10 +7,11 @@ import { setMaxListeners } from 'node:events'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Pool } from 'undici'
 import { stringify } from 'yaml'
 import { percentile, runLoad, type LoadResult } from './load.js'
-import { cpuMicros, freePort, rssMb, startService, type Service } from './processes.js'
+import { cpuMicros, freePort, rssMb, startProcess, startService, type Service } from './processes.js'
 import { printReport, type BenchReport } from './report.js'
 
 const quick = process.argv.includes('--quick')
@@ -28,8 +29,11 @@ async function main(): Promise<void> {
   const configFile = join(dir, 'bench.yaml')
   writeFileSync(configFile, stringify({ log: { level: 'warn' }, routes: [{ path: '/', type: 'openai', upstreams: [{ name: 'mock', url: mock.url, keys: ['sk-bench-upstream'] }] }] }))
   const relay = await startService(['run', '--config', configFile, '--host', '127.0.0.1', '--port', String(relayPort), '--data-dir', join(dir, 'data')], '/healthz', relayPort)
+  const referencePort = await freePort()
+  const referenceScript = fileURLToPath(new URL('./reference-passthrough.ts', import.meta.url))
+  const reference = await startProcess(['--import', 'tsx', referenceScript, String(referencePort), mock.url], '/healthz', referencePort)
   try {
-    const report = await measure(mock, relay)
+    const report = await measure(mock, relay, reference)
     printReport(report)
     const resultsDir = new URL('./results/', import.meta.url)
     mkdirSync(resultsDir, { recursive: true })
@@ -37,87 +41,96 @@ async function main(): Promise<void> {
     writeFileSync(new URL(`bench-${report.startedAt.replace(/[:.]/g, '-')}.json`, resultsDir), json)
     writeFileSync(new URL('latest.json', resultsDir), json)
   } finally {
-    await relay.stop()
+    await Promise.all([relay.stop(), reference.stop()])
     await mock.stop()
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
-async function measure(mock: Service, relay: Service): Promise<BenchReport> {
+interface Side {
+  latencies: number[]
+  runs: LoadResult[]
+  cpuMicros: number
+  streams: LoadResult[]
+}
+
+async function measure(mock: Service, relay: Service, reference: Service): Promise<BenchReport> {
   const startedAt = new Date().toISOString()
   const load = (url: string, body: string, concurrency: number, maxRequests: number, maxMs: number, timeFirstByte = false) =>
     runLoad({ url, path: chatPath, body, concurrency, maxRequests, maxMs, timeFirstByte })
+  const targets = { direct: mock, reference, relay }
+  const sides = { direct: emptySide(), reference: emptySide(), relay: emptySide() }
+  const names = ['direct', 'reference', 'relay'] as const
 
-  // Warm-up: JIT-compile both sides and fill the connection pools before anything is timed.
-  await load(mock.url, plainBody, 64, Infinity, 3000 * scale)
-  await load(relay.url, plainBody, 64, Infinity, 3000 * scale)
+  // Warm-up: JIT-compile every side and fill the connection pools before anything is timed.
   // Streaming paths take longer to reach steady state (measured: TTFB through the gateway settles after ~8 s).
-  await load(relay.url, streamBody, 64, Infinity, 8000 * scale, true)
-  await load(mock.url, streamBody, 64, Infinity, 2000 * scale, true)
+  for (const name of names) await load(targets[name].url, plainBody, 64, Infinity, 3000 * scale)
+  for (const name of names) await load(targets[name].url, streamBody, 64, Infinity, (name === 'relay' ? 8000 : 3000) * scale, true)
   await sleep(500)
   const rssIdle = rssMb(relay.pid)
 
-  // 1. Added latency at concurrency 1: alternating blocks so drift hits both sides alike.
-  const direct1: number[] = []
-  const relayed1: number[] = []
+  // 1. Added latency at concurrency 1: alternating blocks so drift hits every side alike.
   for (let block = 0; block < 6; block++) {
-    direct1.push(...(await load(mock.url, plainBody, 1, 500 * scale, 10_000)).latencies)
-    relayed1.push(...(await load(relay.url, plainBody, 1, 500 * scale, 10_000)).latencies)
+    for (const name of names) sides[name].latencies.push(...(await load(targets[name].url, plainBody, 1, 500 * scale, 10_000)).latencies)
   }
-
-  // 2. Throughput at concurrency 64 (non-stream), and the gateway's CPU time per request.
-  const directRuns: LoadResult[] = []
-  const relayRuns: LoadResult[] = []
-  let relayCpu = 0
-  for (let round = 0; round < 2; round++) {
-    directRuns.push(await load(mock.url, plainBody, 64, Infinity, 4000 * scale))
-    const cpuBefore = cpuMicros(relay.pid)
-    relayRuns.push(await load(relay.url, plainBody, 64, Infinity, 4000 * scale))
-    relayCpu += cpuMicros(relay.pid) - cpuBefore
+  // 2. Throughput at concurrency 64 (non-stream), and CPU time per request of each process in front of the mock.
+  for (let round = 0; round < 3; round++) {
+    for (const name of names) {
+      const cpuBefore = cpuMicros(targets[name].pid)
+      sides[name].runs.push(await load(targets[name].url, plainBody, 64, Infinity, 3000 * scale))
+      sides[name].cpuMicros += cpuMicros(targets[name].pid) - cpuBefore
+    }
   }
-  const rps = (runs: LoadResult[]) => runs.reduce((sum, run) => sum + run.requests, 0) / runs.reduce((sum, run) => sum + run.seconds, 0)
-  const relayRequests = relayRuns.reduce((sum, run) => sum + run.requests, 0)
-
   // 3. 20-chunk streams at concurrency 64: time to first byte and total time.
-  const directStreamRuns: LoadResult[] = []
-  const relayStreamRuns: LoadResult[] = []
   for (let round = 0; round < 2; round++) {
-    directStreamRuns.push(await load(mock.url, streamBody, 64, Infinity, 3000 * scale, true))
-    relayStreamRuns.push(await load(relay.url, streamBody, 64, Infinity, 3000 * scale, true))
+    for (const name of names) sides[name].streams.push(await load(targets[name].url, streamBody, 64, Infinity, 3000 * scale, true))
   }
-  const directStream = merge(directStreamRuns)
-  const relayStream = merge(relayStreamRuns)
-
   // 4. Memory while holding 2,000 concurrent slow streams.
   const held = await holdStreams(relay, quick ? 500 : 2000)
-  const errors = [...directRuns, ...relayRuns, directStream, relayStream].reduce((sum, run) => sum + run.errors, 0)
 
+  const rps = (side: Side) => side.runs.reduce((sum, run) => sum + run.requests, 0) / side.runs.reduce((sum, run) => sum + run.seconds, 0)
+  const cpuPerRequest = (side: Side) => side.cpuMicros / side.runs.reduce((sum, run) => sum + run.requests, 0)
+  const p50 = (values: number[]) => percentile(values, 50)
+  const ttfb = (side: Side) => p50(side.streams.flatMap((run) => run.firstByte))
+  const streamTotal = (side: Side) => p50(side.streams.flatMap((run) => run.latencies))
+  const { direct, reference: ref, relay: gw } = sides
+  const errors = names.reduce((sum, name) => sum + [...sides[name].runs, ...sides[name].streams].reduce((inner, run) => inner + run.errors, 0), 0)
   return {
     startedAt,
     quick,
     node: process.version,
     latencyC1: {
-      directP50: percentile(direct1, 50),
-      directP99: percentile(direct1, 99),
-      relayP50: percentile(relayed1, 50),
-      relayP99: percentile(relayed1, 99),
-      addedP50: percentile(relayed1, 50) - percentile(direct1, 50),
-      addedP99: percentile(relayed1, 99) - percentile(direct1, 99),
-      samples: relayed1.length,
+      directP50: p50(direct.latencies),
+      directP99: percentile(direct.latencies, 99),
+      relayP50: p50(gw.latencies),
+      relayP99: percentile(gw.latencies, 99),
+      referenceP50: p50(ref.latencies),
+      referenceP99: percentile(ref.latencies, 99),
+      addedP50: p50(gw.latencies) - p50(direct.latencies),
+      addedP99: percentile(gw.latencies, 99) - percentile(direct.latencies, 99),
+      referenceAddedP50: p50(ref.latencies) - p50(direct.latencies),
+      samples: gw.latencies.length,
     },
-    throughputC64: { directRps: rps(directRuns), relayRps: rps(relayRuns), ratio: rps(relayRuns) / rps(directRuns) },
-    cpuPerRequestUs: relayCpu / relayRequests,
+    throughputC64: { directRps: rps(direct), relayRps: rps(gw), referenceRps: rps(ref), ratio: rps(gw) / rps(direct), referenceRatio: rps(ref) / rps(direct) },
+    cpuPerRequestUs: cpuPerRequest(gw),
+    referenceCpuPerRequestUs: cpuPerRequest(ref),
     streamsC64: {
-      directTtfbP50: percentile(directStream.firstByte, 50),
-      relayTtfbP50: percentile(relayStream.firstByte, 50),
-      addedTtfbP50: percentile(relayStream.firstByte, 50) - percentile(directStream.firstByte, 50),
-      directTotalP50: percentile(directStream.latencies, 50),
-      relayTotalP50: percentile(relayStream.latencies, 50),
-      addedTotalP50: percentile(relayStream.latencies, 50) - percentile(directStream.latencies, 50),
+      directTtfbP50: ttfb(direct),
+      relayTtfbP50: ttfb(gw),
+      referenceTtfbP50: ttfb(ref),
+      addedTtfbP50: ttfb(gw) - ttfb(direct),
+      directTotalP50: streamTotal(direct),
+      relayTotalP50: streamTotal(gw),
+      referenceTotalP50: streamTotal(ref),
+      addedTotalP50: streamTotal(gw) - streamTotal(direct),
     },
     memory: { idleRssMb: rssIdle, heldStreams: held.streams, heldStreamsRssMb: held.rssMb },
     errors,
   }
+}
+
+function emptySide(): Side {
+  return { latencies: [], runs: [], cpuMicros: 0, streams: [] }
 }
 
 /** Opens `count` slow streams through the gateway, waits until every one has started, and samples the gateway's RSS while they are held. */
@@ -150,16 +163,6 @@ async function holdStreams(relay: Service, count: number): Promise<{ streams: nu
   await Promise.allSettled(streams)
   await pool.destroy()
   return { streams: started, rssMb: max }
-}
-
-function merge(runs: LoadResult[]): LoadResult {
-  return {
-    requests: runs.reduce((sum, run) => sum + run.requests, 0),
-    errors: runs.reduce((sum, run) => sum + run.errors, 0),
-    seconds: runs.reduce((sum, run) => sum + run.seconds, 0),
-    latencies: runs.flatMap((run) => run.latencies),
-    firstByte: runs.flatMap((run) => run.firstByte),
-  }
 }
 
 function sleep(ms: number): Promise<void> {
