@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { pathnameOf } from './http/pathname.js'
 import { createRelayListener } from './http/relay-handler.js'
 import { installErrorReplies } from './http/reply-error.js'
 import { assignRequestId } from './http/request-id.js'
@@ -14,9 +15,7 @@ export interface AppState {
 const gatewayEndpoints = new Set(['/healthz', '/readyz'])
 
 function isGatewayEndpoint(url: string | undefined): boolean {
-  if (url === undefined) return false
-  const queryStart = url.indexOf('?')
-  return gatewayEndpoints.has(queryStart === -1 ? url : url.slice(0, queryStart))
+  return url !== undefined && gatewayEndpoints.has(pathnameOf(url))
 }
 
 /** Builds the app without listening; the CLI and the tests both call it. */

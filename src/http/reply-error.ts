@@ -1,12 +1,10 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { RelayError } from '../errors.js'
+import { pathnameOf } from './pathname.js'
 import type { RuntimeHolder } from '../runtime.js'
 
-/** Fastify's own errors (body parsing, limits) in our catalogue's terms. */
+/** Fastify's own errors (on the gateway's endpoints; the relay answers its own) in our catalogue's terms. */
 function fromFastifyError(error: FastifyError): RelayError {
-  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return new RelayError('RELAY_ERR_BODY_TOO_LARGE', 'The request body is larger than the configured limit (server.bodyLimit).', { cause: error })
-  }
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     return new RelayError('RELAY_ERR_BAD_REQUEST', error.message, { cause: error })
   }
@@ -26,7 +24,7 @@ export function installErrorReplies(app: FastifyInstance, holder: RuntimeHolder)
     return reply.code(relayError.status).send(relayError.toBody())
   })
   app.setNotFoundHandler((request, reply) => {
-    const error = new RelayError('RELAY_ERR_NO_ROUTE', `No route serves ${request.method} ${request.url.split('?')[0]}.`)
+    const error = new RelayError('RELAY_ERR_NO_ROUTE', `No route serves ${request.method} ${pathnameOf(request.url)}.`)
     return reply.code(error.status).send(error.toBody())
   })
 }

@@ -44,6 +44,8 @@ export class RelayContext {
   clientIp = ''
   body: Buffer | undefined
   route!: CompiledRoute
+  /** The request path without its query. */
+  pathname = ''
   /** The path after the route prefix, with the query string. */
   rest = ''
   tokenHash: string | undefined

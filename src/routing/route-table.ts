@@ -1,5 +1,6 @@
 import { hashToken } from '../access/client-keys.js'
 import type { Config, RouteConfig, UpstreamConfig } from '../config/schema.js'
+import { pathnameOf } from '../http/pathname.js'
 import { providers, type ProviderAdapter } from '../providers/index.js'
 import { KeyRing } from './key-ring.js'
 
@@ -61,9 +62,8 @@ export class RouteTable {
     this.routes = config.routes.map((route) => compileRoute(route, config)).sort((a, b) => b.path.length - a.path.length)
   }
 
-  match(url: string): RouteMatch | undefined {
-    const queryStart = url.indexOf('?')
-    const pathname = queryStart === -1 ? url : url.slice(0, queryStart)
+  /** `pathname` is `url` without its query, when the caller has it already. */
+  match(url: string, pathname = pathnameOf(url)): RouteMatch | undefined {
     for (const route of this.routes) {
       const prefix = route.path
       if (prefix === '/') return { route, rest: url }

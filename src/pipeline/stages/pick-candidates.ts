@@ -17,7 +17,7 @@ export function pickCandidates(ctx: RelayContext): undefined {
       ? new RelayError('RELAY_ERR_UNAUTHORIZED', 'A valid client token is required: send it as "Authorization: Bearer <token>".')
       : new RelayError('RELAY_ERR_TOKEN_NOT_ALLOWED', `This client token may not use the route ${route.path}.`)
   }
-  const pathname = pathOf(ctx.url)
+  const { pathname } = ctx
   const serving = permitted.filter((upstream) => servesModel(upstream, ctx.model, pathname))
   if (serving.length === 0) {
     const what = ctx.model ?? pathname
@@ -38,9 +38,4 @@ export function servesModel(upstream: CompiledUpstream, model: string | undefine
   if (upstream.allow !== undefined && !(model !== undefined && upstream.allow.has(model)) && !upstream.allow.has(pathname)) return false
   if (upstream.deny !== undefined && ((model !== undefined && upstream.deny.has(model)) || upstream.deny.has(pathname))) return false
   return true
-}
-
-function pathOf(url: string): string {
-  const queryStart = url.indexOf('?')
-  return queryStart === -1 ? url : url.slice(0, queryStart)
 }
