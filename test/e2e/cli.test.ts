@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict'
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { before, test, type TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import OpenAI from 'openai'
 import { request } from 'undici'
+import { startCli } from '../helpers/cli.js'
 import { startMock } from '../helpers/mock.js'
+import { freePort } from '../helpers/ports.js'
 
 // Issue 2, point 1: the CLI as a user runs it (`node bin/llm-relay.js`, the package's bin, on the built dist/).
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
-const bin = join(root, 'bin', 'llm-relay.js')
 
 function newestMtime(dir: string): number {
   let newest = 0
@@ -32,56 +32,9 @@ before(() => {
   assert.ok(existsSync(built), `npm run build did not produce dist/:\n${build.stdout}\n${build.stderr}`)
 })
 
-interface Cli {
-  child: ChildProcess
-  stdout: () => string
-  stderr: () => string
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-  /** Resolves with stdout once it matches; rejects if the process exits first or time runs out. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>
-}
-
-/** A clean environment: nothing from ours (PORT, LLM_RELAY_*, OpenAI-Forward variables) leaks into the child. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...extra }
-}
-
-function startCli(t: TestContext, args: string[], options: { cwd: string; env?: Record<string, string> }): Cli {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk))
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
-  t.after(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    child.kill('SIGTERM')
-    const killer = setTimeout(() => child.kill('SIGKILL'), 3000)
-    await exit
-    clearTimeout(killer)
-  })
-  let exited = false
-  void exit.then(() => (exited = true))
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    exit,
-    async waitFor(pattern, timeoutMs = 10_000) {
-      const start = Date.now()
-      while (!pattern.test(out)) {
-        if (exited) throw new Error(`the CLI exited before printing ${pattern}:\nstdout: ${out}\nstderr: ${err}`)
-        if (Date.now() - start > timeoutMs) throw new Error(`no ${pattern} in time:\nstdout: ${out}\nstderr: ${err}`)
-        await new Promise((resolve) => setTimeout(resolve, 20))
-      }
-      return out
-    },
-  }
-}
-
 /** Runs a CLI command to its end. */
 async function runCli(t: TestContext, args: string[], cwd: string, env?: Record<string, string>) {
-  const cli = startCli(t, args, { cwd, ...(env && { env }) })
+  const cli = startCli(t, args, { cwd, entry: 'bin', ...(env && { env }) })
   const { code } = await cli.exit
   return { code, stdout: cli.stdout(), stderr: cli.stderr() }
 }
@@ -90,15 +43,6 @@ function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'llm-relay-cli-'))
   t.after(() => rmSync(dir, { recursive: true, force: true }))
   return dir
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  assert.ok(address !== null && typeof address === 'object')
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return address.port
 }
 
 const goodConfig = (upstreamUrl: string) => `# a native config
@@ -170,7 +114,7 @@ test('run --config F --port P: banner with routes, upstream URLs and key counts,
   const dir = tempDir(t)
   writeFileSync(join(dir, 'config.yaml'), goodConfig(mock.url))
   const port = await freePort()
-  const cli = startCli(t, ['run', '--config', 'config.yaml', '--host', '127.0.0.1', '--port', String(port)], { cwd: dir })
+  const cli = startCli(t, ['run', '--config', 'config.yaml', '--host', '127.0.0.1', '--port', String(port)], { cwd: dir, entry: 'bin' })
   const banner = await cli.waitFor(/keys .*forward keys/)
   assert.match(banner, new RegExp(`listening\\s+http://127\\.0\\.0\\.1:${port}`))
   assert.match(banner, /route \/v1\b/)
@@ -198,7 +142,7 @@ test('run: the PORT env var sets the port', async (t) => {
   const dir = tempDir(t)
   writeFileSync(join(dir, 'config.yaml'), goodConfig(mock.url))
   const port = await freePort()
-  const cli = startCli(t, ['run', '--config', 'config.yaml', '--host', '127.0.0.1'], { cwd: dir, env: { PORT: String(port) } })
+  const cli = startCli(t, ['run', '--config', 'config.yaml', '--host', '127.0.0.1'], { cwd: dir, entry: 'bin', env: { PORT: String(port) } })
   await cli.waitFor(/keys .*forward keys/)
   assert.match(cli.stdout(), new RegExp(`listening\\s+http://127\\.0\\.0\\.1:${port}`))
   const health = await request(`http://127.0.0.1:${port}/healthz`)
@@ -212,9 +156,10 @@ test('run --data-dir creates the directory (and LLM_RELAY_DATA_DIR does too)', a
   writeFileSync(join(dir, 'config.yaml'), goodConfig(mock.url))
   const flagDir = join(dir, 'nested', 'by-flag')
   const envDir = join(dir, 'nested', 'by-env')
-  const byFlag = startCli(t, ['run', '--config', 'config.yaml', '--host', '127.0.0.1', '--port', String(await freePort()), '--data-dir', flagDir], { cwd: dir })
+  const byFlag = startCli(t, ['run', '--config', 'config.yaml', '--host', '127.0.0.1', '--port', String(await freePort()), '--data-dir', flagDir], { cwd: dir, entry: 'bin' })
   const byEnv = startCli(t, ['run', '--config', 'config.yaml', '--host', '127.0.0.1', '--port', String(await freePort())], {
     cwd: dir,
+    entry: 'bin',
     env: { LLM_RELAY_DATA_DIR: envDir },
   })
   await Promise.all([byFlag.waitFor(/keys .*forward keys/), byEnv.waitFor(/keys .*forward keys/)])
@@ -226,7 +171,7 @@ test('run --data-dir creates the directory (and LLM_RELAY_DATA_DIR does too)', a
 
 test('mock --port N serves /v1/models', async (t) => {
   const port = await freePort()
-  const cli = startCli(t, ['mock', '--port', String(port)], { cwd: tempDir(t) })
+  const cli = startCli(t, ['mock', '--port', String(port)], { cwd: tempDir(t), entry: 'bin' })
   await cli.waitFor(/listening on/)
   const models = await new OpenAI({ apiKey: 'anything', baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 }).models.list()
   assert.ok(models.data.some((model) => model.id === 'gpt-4o-mini'))

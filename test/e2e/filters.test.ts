@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import OpenAI, { toFile } from 'openai'
 import { request } from 'undici'
+import type { ConfigInput } from '../../src/config/schema.js'
 import { startMock } from '../helpers/mock.js'
 import { startRelay } from '../helpers/relay.js'
 
@@ -17,20 +18,21 @@ function chat(client: OpenAI, model: string) {
 
 const audio = () => toFile(Buffer.alloc(3000, 7), 'speech.wav', { type: 'audio/wav' })
 
+type UpstreamInput = ConfigInput['routes'][number]['upstreams'][number]
+
+/** Two mock upstreams, in this order, behind one route `/`; `first` and `second` add their name and model filter. */
+async function twoUpstreams(t: TestContext, first: Omit<UpstreamInput, 'url'>, second: Omit<UpstreamInput, 'url'>) {
+  const mocks = await Promise.all([startMock(t), startMock(t)])
+  const relay = await startRelay(t, { routes: [{ path: '/', upstreams: [{ ...first, url: mocks[0].url }, { ...second, url: mocks[1].url }] }] })
+  return { mocks, relay, client: sdk(`${relay.url}/v1`) }
+}
+
 test('allow then deny: an upstream that may not serve the model is skipped without a request', async (t) => {
-  const [picky, fallback] = await Promise.all([startMock(t), startMock(t)])
-  const relay = await startRelay(t, {
-    routes: [
-      {
-        path: '/',
-        upstreams: [
-          { name: 'picky', url: picky.url, models: { allow: ['gpt-4o-mini', 'gpt-4o'], deny: ['gpt-4o'] } },
-          { name: 'fallback', url: fallback.url },
-        ],
-      },
-    ],
-  })
-  const client = sdk(`${relay.url}/v1`)
+  const { mocks: [picky, fallback], client } = await twoUpstreams(
+    t,
+    { name: 'picky', models: { allow: ['gpt-4o-mini', 'gpt-4o'], deny: ['gpt-4o'] } },
+    { name: 'fallback' },
+  )
 
   // Allowed and not denied: the first upstream serves it.
   assert.equal((await chat(client, 'gpt-4o-mini')).model, 'gpt-4o-mini')
@@ -49,11 +51,7 @@ test('allow then deny: an upstream that may not serve the model is skipped witho
 })
 
 test('deny alone skips an upstream for the denied models only', async (t) => {
-  const [first, second] = await Promise.all([startMock(t), startMock(t)])
-  const relay = await startRelay(t, {
-    routes: [{ path: '/', upstreams: [{ url: first.url, models: { deny: ['gpt-4o'] } }, { url: second.url }] }],
-  })
-  const client = sdk(`${relay.url}/v1`)
+  const { mocks: [first, second], client } = await twoUpstreams(t, { models: { deny: ['gpt-4o'] } }, {})
   await chat(client, 'gpt-4o')
   await chat(client, 'gpt-4o-mini')
   assert.equal(first.requests.length, 1)
@@ -62,21 +60,10 @@ test('deny alone skips an upstream for the denied models only', async (t) => {
 })
 
 test('a model no candidate serves → 404 RELAY_ERR_MODEL_NOT_SERVED naming it, without any upstream request', async (t) => {
-  const [first, second] = await Promise.all([startMock(t), startMock(t)])
-  const relay = await startRelay(t, {
-    routes: [
-      {
-        path: '/',
-        upstreams: [
-          { url: first.url, models: { allow: ['gpt-4o-mini'] } },
-          { url: second.url, models: { deny: ['claude-3-opus'] } },
-        ],
-      },
-    ],
-  })
+  const { mocks: [first, second], relay, client } = await twoUpstreams(t, { models: { allow: ['gpt-4o-mini'] } }, { models: { deny: ['claude-3-opus'] } })
   let caught: unknown
   try {
-    await chat(sdk(`${relay.url}/v1`), 'claude-3-opus')
+    await chat(client, 'claude-3-opus')
   } catch (error) {
     caught = error
   }
@@ -102,19 +89,11 @@ test('a model no candidate serves → 404 RELAY_ERR_MODEL_NOT_SERVED naming it, 
 })
 
 test('multipart audio: the form field `model` is filtered like a JSON model', async (t) => {
-  const [speech, general] = await Promise.all([startMock(t), startMock(t)])
-  const relay = await startRelay(t, {
-    routes: [
-      {
-        path: '/',
-        upstreams: [
-          { name: 'speech', url: speech.url, models: { allow: ['whisper-1'] } },
-          { name: 'general', url: general.url, models: { deny: ['whisper-1', 'whisper-large'] } },
-        ],
-      },
-    ],
-  })
-  const client = sdk(`${relay.url}/v1`)
+  const { mocks: [speech, general], client } = await twoUpstreams(
+    t,
+    { name: 'speech', models: { allow: ['whisper-1'] } },
+    { name: 'general', models: { deny: ['whisper-1', 'whisper-large'] } },
+  )
   const first = await client.audio.transcriptions.create({ file: await audio(), model: 'whisper-1' })
   assert.equal(first.text, 'transcribed 3000 bytes with whisper-1')
   assert.equal(speech.requests.length, 1)
@@ -141,19 +120,11 @@ test('multipart audio: the form field `model` is filtered like a JSON model', as
 })
 
 test('an allow entry naming the URL path /v1/audio/transcriptions also matches', async (t) => {
-  const [chatOnly, audioByPath] = await Promise.all([startMock(t), startMock(t)])
-  const relay = await startRelay(t, {
-    routes: [
-      {
-        path: '/',
-        upstreams: [
-          { name: 'chat-only', url: chatOnly.url, models: { allow: ['gpt-4o-mini'] } },
-          { name: 'audio', url: audioByPath.url, models: { allow: ['/v1/audio/transcriptions'] } },
-        ],
-      },
-    ],
-  })
-  const client = sdk(`${relay.url}/v1`)
+  const { mocks: [chatOnly, audioByPath], client } = await twoUpstreams(
+    t,
+    { name: 'chat-only', models: { allow: ['gpt-4o-mini'] } },
+    { name: 'audio', models: { allow: ['/v1/audio/transcriptions'] } },
+  )
   const answer = await client.audio.transcriptions.create({ file: await audio(), model: 'any-whisper' })
   assert.equal(answer.text, 'transcribed 3000 bytes with any-whisper')
   assert.equal(chatOnly.requests.length, 0)

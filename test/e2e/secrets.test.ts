@@ -1,24 +1,19 @@
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { test, type TestContext } from 'node:test'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { test } from 'node:test'
 import OpenAI from 'openai'
 import { request } from 'undici'
 import { loadConfig, type LoadOptions } from '../../src/config/load.js'
 import { ConfigError } from '../../src/config/errors.js'
+import { startCli } from '../helpers/cli.js'
 import { startMock } from '../helpers/mock.js'
+import { freePort } from '../helpers/ports.js'
 
 // Issue 2, point 6 and "Tests": the secrets canary. Start with distinctive keys, run traffic that takes every
 // path (success, failover, all upstreams failing, bad token, bad model, bad JSON, a refused reload), then grep
 // every output for them: zero hits.
-
-const root = fileURLToPath(new URL('../../', import.meta.url))
-const tsx = pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href
-const cliEntry = pathToFileURL(join(root, 'src', 'cli', 'index.ts')).href
 
 const canary = {
   upstream: 'sk-CANARY-UPSTREAM-7f3a',
@@ -29,55 +24,6 @@ const canary = {
   forward: 'fk-CANARY-FORWARD-55de',
 }
 const canaries = Object.values(canary)
-
-interface Cli {
-  child: ChildProcess
-  stdout: () => string
-  stderr: () => string
-  exit: Promise<number | null>
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>
-}
-
-/** The CLI's main() in a child process, from src/ through tsx (no build needed), stdout and stderr captured. */
-function startCli(t: TestContext, args: string[], cwd: string, env: Record<string, string> = {}): Cli {
-  const code = `import(${JSON.stringify(cliEntry)}).then((cli) => cli.main(['node', 'llm-relay', ...process.argv.slice(1)]))`
-  const child = spawn(process.execPath, ['--import', tsx, '-e', code, '--', ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  let err = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk))
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (status) => resolve(status)))
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    exit,
-    async waitFor(pattern, timeoutMs = 8000) {
-      const start = Date.now()
-      while (!pattern.test(out)) {
-        if (child.exitCode !== null) throw new Error(`the CLI exited:\n${out}\n${err}`)
-        if (Date.now() - start > timeoutMs) throw new Error(`no ${pattern} in time:\n${out}\n${err}`)
-        await new Promise((resolve) => setTimeout(resolve, 20))
-      }
-    },
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  assert.ok(address !== null && typeof address === 'object')
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return address.port
-}
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)]))
@@ -134,8 +80,8 @@ routes:
     UPSTREAM_KEY_2: canary.upstream2,
     UPSTREAM_KEY_3: canary.upstream3,
   }
-  const cli = startCli(t, ['run', '--config', configFile], dir, env)
-  await cli.waitFor(/keys .*forward keys/)
+  const cli = startCli(t, ['run', '--config', configFile], { cwd: dir, env, entry: 'src' })
+  await cli.waitFor(/keys .*forward keys/, 8000)
   const base = `http://127.0.0.1:${port}`
 
   // Everything any client received.
@@ -181,7 +127,7 @@ routes:
 
   // 5. A broken config edit that puts a key where a list belongs: refused, logged without the key.
   writeFileSync(configFile, config.replace(`keys: ['\${UPSTREAM_KEY_3}'] }\n  - path: /solo`, `keys: '\${UPSTREAM_KEY_3}' }\n  - path: /solo`))
-  await cli.waitFor(/config reload refused/)
+  await cli.waitFor(/config reload refused/, 8000)
 
   // The traffic really used the canaries (a grep that finds nothing must not be a grep of nothing).
   assert.deepEqual(bad.requests.map((entry) => entry.headers.authorization).slice(0, 1), [`Bearer ${canary.upstream}`])
@@ -193,7 +139,7 @@ routes:
   assert.ok(cli.stdout().includes('"level":40'), 'warnings (the failed attempts) were logged')
 
   cli.child.kill('SIGTERM')
-  assert.equal(await cli.exit, 0)
+  assert.equal((await cli.exit).code, 0)
 
   const found = [
     ...hits('stdout', cli.stdout()),
@@ -251,8 +197,8 @@ api_key:
 `,
   )
   // `check` as a user runs it, on the native file; the seed formats through the same loader in-process.
-  const check = startCli(t, ['check', '--config', 'native.yaml'], dir)
-  const runs = [{ file: 'native.yaml', code: await check.exit, output: check.stdout() + check.stderr() }]
+  const check = startCli(t, ['check', '--config', 'native.yaml'], { cwd: dir, entry: 'src' })
+  const runs = [{ file: 'native.yaml', code: (await check.exit).code, output: check.stdout() + check.stderr() }]
   const loadError = (options: LoadOptions): string => {
     try {
       loadConfig({ cwd: dir, env: {}, ...options })

@@ -1,36 +1,20 @@
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
-import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Agent, request } from 'undici'
 import type { MockBehaviour } from '../../src/mock-upstream/index.js'
+import { startCli, type Cli } from '../helpers/cli.js'
 import { startMock } from '../helpers/mock.js'
+import { freePort } from '../helpers/ports.js'
 
 // Issue 2, point 8: SIGTERM stops accepting, lets in-flight requests and streams finish up to a deadline, then exits.
 
-const root = fileURLToPath(new URL('../../', import.meta.url))
-const tsx = pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href
-const cliEntry = pathToFileURL(join(root, 'src', 'cli', 'index.ts')).href
-
-interface Gateway {
-  child: ChildProcess
+interface Gateway extends Cli {
   url: string
   port: number
-  output: () => string
-  exit: Promise<{ code: number | null; at: number }>
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  assert.ok(address !== null && typeof address === 'object')
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return address.port
 }
 
 /** `llm-relay run` in a child process (the CLI's main() from src/ via tsx), ready once its banner is out. */
@@ -43,26 +27,9 @@ async function startGatewayProcess(t: TestContext, upstreamUrl: string, serverYa
     join(dir, 'config.yaml'),
     `server:\n  host: 127.0.0.1\n  port: ${port}\n${serverYaml}routes:\n  - path: /\n    upstreams:\n      - { name: mock, url: '${upstreamUrl}', keys: [sk-shutdown] }\n`,
   )
-  const code = `import(${JSON.stringify(cliEntry)}).then((cli) => cli.main(['node', 'llm-relay', ...process.argv.slice(1)]))`
-  const child = spawn(process.execPath, ['--import', tsx, '-e', code, '--', 'run', '--config', 'config.yaml'], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir() },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
-  const exit = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (status) => resolve({ code: status, at: Date.now() })))
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  const start = Date.now()
-  while (!/keys .*forward keys/.test(output)) {
-    if (child.exitCode !== null) throw new Error(`the gateway exited:\n${output}`)
-    if (Date.now() - start > 15_000) throw new Error(`no banner in time:\n${output}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  return { child, url: `http://127.0.0.1:${port}`, port, output: () => output, exit }
+  const cli = startCli(t, ['run', '--config', 'config.yaml'], { cwd: dir, entry: 'src' })
+  await cli.waitFor(/keys .*forward keys/, 15_000)
+  return Object.assign(cli, { url: `http://127.0.0.1:${port}`, port })
 }
 
 /** Starts a streaming chat request; resolves once its first bytes arrived. */
