@@ -23,6 +23,8 @@ export interface CompiledUpstream {
   origin: string
   /** The URL's path without a trailing slash; the request path after the route prefix is appended. */
   basePath: string
+  /** The URL's own query (e.g. `api-version=...`) without `?`, sent with every request before the client's. */
+  baseQuery: string
   adapter: ProviderAdapter
   keys: KeyRing
   auth: AuthMode
@@ -98,6 +100,7 @@ function compileUpstream(upstream: UpstreamConfig, index: number, route: RouteCo
     name,
     origin: url.origin,
     basePath: url.pathname.replace(/\/+$/, ''),
+    baseQuery: url.search.slice(1),
     adapter: providers[upstream.provider],
     keys: new KeyRing(keys),
     auth: upstream.auth ?? (asis ? 'passthrough' : keys.length > 0 ? 'key' : 'auto'),

@@ -74,7 +74,7 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
   }, timeout > 0 ? Math.min(timeout, remainingMs) : remainingMs)
   try {
     runtime.dispatcher.dispatch(
-      { origin: upstream.origin, path: upstreamPath(upstream.basePath, ctx.rest), method: ctx.method as Dispatcher.HttpMethod, headers, body: ctx.body ?? null },
+      { origin: upstream.origin, path: upstreamPath(upstream, ctx.rest), method: ctx.method as Dispatcher.HttpMethod, headers, body: ctx.body ?? null },
       exchange,
     )
   } catch (error) {
@@ -147,10 +147,13 @@ function roundWait(ctx: RelayContext, upstream: CompiledUpstream, round: number)
   return coolingFor > 0 && coolingFor <= ctx.runtime.config.failover.maxRetryAfter ? Math.max(backoff, coolingFor) : backoff
 }
 
-/** Base path + the path after the route prefix; always starts with "/". */
-function upstreamPath(basePath: string, rest: string): string {
-  const path = basePath + rest
-  return path.charCodeAt(0) === 47 /* / */ ? path : `/${path}`
+/** Base path + the path after the route prefix (always starting with "/"), the upstream URL's own query first. */
+function upstreamPath(upstream: CompiledUpstream, rest: string): string {
+  let path = upstream.basePath + rest
+  if (path.charCodeAt(0) !== 47 /* / */) path = `/${path}`
+  if (upstream.baseQuery === '') return path
+  const queryStart = path.indexOf('?')
+  return queryStart === -1 ? `${path}?${upstream.baseQuery}` : `${path.slice(0, queryStart + 1)}${upstream.baseQuery}&${path.slice(queryStart + 1)}`
 }
 
 /** All attempts failed: 504 when every failure was a timeout, 429 when every one was a rate limit, else 502. */
