@@ -32,6 +32,11 @@ export class KeyRing {
     return best
   }
 
+  /** Whether some key is not resting now. */
+  hasFreeKey(now = Date.now()): boolean {
+    return this.restingUntil.some((until) => until <= now)
+  }
+
   keyAt(index: number): string {
     return this.keys[index]!
   }

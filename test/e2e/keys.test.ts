@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import OpenAI, { APIError } from 'openai'
 import { request } from 'undici'
@@ -265,19 +267,52 @@ test('a level key refused with 401 moves the request on with the next key, and t
   assert.equal(second.requests.length, 0, 'a 401 on our key is not the upstream being unwell: it stays first')
 })
 
-test('one upstream with two keys: a key refused with 401 rests and later requests use the other key', async (t) => {
+test('one upstream with two keys: a refused key is replaced by the other within the same request, then rests', async (t) => {
   const mock = await startMock(t)
-  const relay = await startRelay(t, { routes: [{ path: '/', upstreams: [{ name: 'solo', url: mock.url, keys: ['sk-revoked', 'sk-good'] }] }] }, { failOnErrorLogs: false })
+  // The upstream refuses one key only: a per-request override keyed on the Authorization it receives.
+  const refusing = createServer((incoming, outgoing) => {
+    const revoked = incoming.headers.authorization === 'Bearer sk-revoked'
+    const proxied = request(`${mock.url}${incoming.url}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(revoked ? { 'x-mock-status': '401' } : {}) },
+      body: incoming,
+    })
+    proxied.then(
+      async (answer) => {
+        outgoing.writeHead(answer.statusCode, { 'content-type': 'application/json' })
+        outgoing.end(Buffer.from(await answer.body.arrayBuffer()))
+      },
+      () => outgoing.destroy(),
+    )
+  })
+  await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve))
+  t.after(() => new Promise<void>((resolve) => refusing.close(() => resolve())))
+  const port = (refusing.address() as AddressInfo).port
+  const relay = await startRelay(t, { routes: [{ path: '/', upstreams: [{ name: 'solo', url: `http://127.0.0.1:${port}`, keys: ['sk-revoked', 'sk-good'] }] }] })
   const client = sdk(`${relay.url}/v1`, 'anything')
-  mock.setBehaviour({ status: 401 })
-  // One candidate means one attempt: the refusal is reported as an upstream failure, naming the upstream, never the key.
-  const error = await rejectsWith(chat(client), OpenAI.InternalServerError, 502, 'RELAY_ERR_UPSTREAM_FAILED')
-  assert.match(error.message, /solo \(HTTP 401\)/)
-  assert.ok(!error.message.includes('sk-'))
-  assert.deepEqual(authsOf(mock), ['Bearer sk-revoked'])
-  onlyExpectedErrors(relay, 'RELAY_ERR_UPSTREAM_FAILED')
 
+  const answer = await chat(client)
+  assert.equal(answer.object, 'chat.completion', 'the other key answered the same request')
+  assert.equal(mock.requests.length, 2)
+  assert.equal(mock.requests[0]!.headers['x-mock-status'], '401')
+  assert.equal(mock.requests[1]!.headers['x-mock-status'], undefined)
+  assert.deepEqual(JSON.parse(mock.requests[0]!.body.toString()), JSON.parse(mock.requests[1]!.body.toString()), 'the same request bytes')
+
+  // The refused key rests: the next requests go straight to the good one.
   mock.reset()
   for (let index = 0; index < 3; index++) await chat(client)
-  assert.deepEqual(authsOf(mock), ['Bearer sk-good', 'Bearer sk-good', 'Bearer sk-good'])
+  assert.equal(mock.requests.length, 3)
+  assert.ok(mock.requests.every((received) => received.headers['x-mock-status'] === undefined))
+})
+
+test('one upstream whose every key is refused: 502 naming the upstream, each key tried once, none named', async (t) => {
+  const mock = await startMock(t)
+  const relay = await startRelay(t, { routes: [{ path: '/', upstreams: [{ name: 'solo', url: mock.url, keys: ['sk-revoked', 'sk-also-revoked'] }] }] }, { failOnErrorLogs: false })
+  const client = sdk(`${relay.url}/v1`, 'anything')
+  mock.setBehaviour({ status: 401 })
+  const error = await rejectsWith(chat(client), OpenAI.InternalServerError, 502, 'RELAY_ERR_UPSTREAM_FAILED')
+  assert.match(error.message, /solo \(HTTP 401\), solo \(HTTP 401\)/)
+  assert.ok(!error.message.includes('sk-'))
+  assert.deepEqual(authsOf(mock), ['Bearer sk-revoked', 'Bearer sk-also-revoked'])
+  onlyExpectedErrors(relay, 'RELAY_ERR_UPSTREAM_FAILED')
 })

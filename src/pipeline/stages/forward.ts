@@ -9,7 +9,8 @@ import { outboundHeaders } from '../../upstream/headers.js'
 import { relayAnswer } from '../../upstream/relay.js'
 import type { RelayContext } from '../context.js'
 
-type AttemptResult = 'relayed' | 'failed' | 'client-gone'
+/** `key-refused`: failed, but another key of the same upstream is free to try. */
+type AttemptResult = 'relayed' | 'failed' | 'key-refused' | 'client-gone'
 
 /**
  * Tries the candidates in order until one gives an answer worth relaying. Every attempt sends the
@@ -40,8 +41,11 @@ export async function forwardWithFailover(ctx: RelayContext): Promise<undefined>
     }
     const remaining = deadline - Date.now()
     if (remaining <= 0) break
-    const result = await attemptOnce(ctx, upstream, remaining)
-    if (result !== 'failed') return
+    let result = await attemptOnce(ctx, upstream, remaining)
+    // A refused or rate-limited key says nothing about the upstream: its other keys are tried first.
+    // Each refusal rests a key, so this ends when the upstream's keys do.
+    while (result === 'key-refused' && deadline > Date.now()) result = await attemptOnce(ctx, upstream, deadline - Date.now())
+    if (result === 'relayed' || result === 'client-gone') return
     const retryAfter = ctx.outcome.failures.at(-1)?.retryAfterMs
     if (retryAfter !== undefined && retryAfter > failover.maxRetryAfter && ctx.runtime.health.isCooling(upstream.id)) (resting ??= new Set()).add(upstream)
   }
@@ -112,7 +116,8 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
     if (verdict === 'next-upstream' || (credential.ring?.size ?? 0) <= 1) runtime.health.failed(upstream.id, `HTTP ${status}`, retryAfter)
     outcome.failures.push({ upstream: upstream.name, reason: status, timeout: false, retryAfterMs: retryAfter })
     runtime.logger.warn({ requestId: ctx.id, upstream: upstream.name, status }, 'upstream answered with a failure')
-    return 'failed'
+    // Only the upstream's own keys: a forward-key level's keys serve every upstream, so the next upstream gets the next one.
+    return verdict === 'next-key' && credential.ring === upstream.keys && upstream.keys.hasFreeKey() ? 'key-refused' : 'failed'
   }
 
   if (status < 400) runtime.health.succeeded(upstream.id)
