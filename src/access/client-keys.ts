@@ -63,7 +63,7 @@ export class ClientDirectory {
     return (tokenHash !== undefined && this.byHash.get(tokenHash)) || anonymous
   }
 
-  /** The real keys of a forward key's level, when it has any. */
+  /** The real keys of a forward key's level, if it has keys. */
   levelKeys(identity: ClientIdentity): KeyRing | undefined {
     if (identity.kind !== 'forward-key') return undefined
     const ring = this.levels.get(identity.level)?.keys

@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { RelayError } from '../errors.js'
-import { pathnameOf } from './pathname.js'
 import type { RuntimeHolder } from '../runtime.js'
+import { pathnameOf } from './pathname.js'
+import { sendRelayError } from './send-error.js'
 
 /** Fastify's own errors (on the gateway's endpoints; the relay answers its own) in our catalogue's terms. */
 function fromFastifyError(error: FastifyError): RelayError {
@@ -11,20 +12,17 @@ function fromFastifyError(error: FastifyError): RelayError {
   return new RelayError('RELAY_ERR_INTERNAL', 'The gateway failed to handle this request.', { cause: error })
 }
 
-/** The one place an error becomes a response: OpenAI's `{ error: { message, type, param, code } }`, never a key. */
+/** Errors on the gateway's own endpoints leave through the relay's one error writer (send-error.ts). */
 export function installErrorReplies(app: FastifyInstance, holder: RuntimeHolder): void {
   app.setErrorHandler((error: FastifyError | RelayError, request, reply) => {
     const relayError = error instanceof RelayError ? error : fromFastifyError(error)
     if (relayError.status >= 500) request.log.error({ err: relayError.cause ?? relayError, code: relayError.code }, relayError.message)
-    else request.log.debug({ code: relayError.code }, relayError.message)
-    const cors = holder.current.corsOrigin
-    if (cors !== undefined) void reply.header('access-control-allow-origin', cors)
-    if (relayError.headers) void reply.headers(relayError.headers)
-    void reply.header('x-relay-request-id', request.id)
-    return reply.code(relayError.status).send(relayError.toBody())
+    reply.hijack()
+    sendRelayError(reply.raw, relayError, request.id, holder.current.corsOrigin)
   })
   app.setNotFoundHandler((request, reply) => {
+    reply.hijack()
     const error = new RelayError('RELAY_ERR_NO_ROUTE', `No route serves ${request.method} ${pathnameOf(request.url)}.`)
-    return reply.code(error.status).send(error.toBody())
+    sendRelayError(reply.raw, error, request.id, holder.current.corsOrigin)
   })
 }

@@ -22,7 +22,6 @@ export interface Outcome {
   attempts: number
   failures: AttemptFailure[]
   error: RelayError | undefined
-  clientGone: boolean
   /** The answer was relayed to its end (a stream included). */
   completed: boolean
 }
@@ -55,7 +54,7 @@ export class RelayContext {
   model: string | undefined
   stream = false
   candidates: CompiledUpstream[] = []
-  readonly outcome: Outcome = { status: undefined, upstream: undefined, attempts: 0, failures: [], error: undefined, clientGone: false, completed: false }
+  readonly outcome: Outcome = { status: undefined, upstream: undefined, attempts: 0, failures: [], error: undefined, completed: false }
 
   constructor(runtime: Runtime, id: string, request: IncomingMessage, response: ServerResponse) {
     this.runtime = runtime

@@ -19,7 +19,7 @@ export function finishRequest(ctx: RelayContext): void {
     upstream: outcome.upstream,
     attempts: outcome.attempts,
     failures: outcome.failures.length > 0 ? outcome.failures.map((failure) => `${failure.upstream}:${failure.reason}`) : undefined,
-    clientGone: outcome.clientGone || undefined,
+    clientGone: ctx.clientGone || undefined,
     ms: Math.round((performance.now() - ctx.startedAt) * 10) / 10,
   }
   if (failed) logger.warn(entry, outcome.error?.message ?? 'request failed')

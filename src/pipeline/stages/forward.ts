@@ -34,10 +34,7 @@ export async function forwardWithFailover(ctx: RelayContext): Promise<undefined>
       // Every candidate failed once: back off before the next round (200 ms, 400 ms, ...).
       round = Math.floor(attempt / candidates.length)
       const wait = Math.min(roundWait(ctx, upstream, round), Math.max(0, deadline - Date.now()))
-      if (!(await waitUnlessClientLeaves(ctx, wait))) {
-        ctx.outcome.clientGone = true
-        return
-      }
+      if (!(await waitUnlessClientLeaves(ctx, wait))) return
     }
     const remaining = deadline - Date.now()
     if (remaining <= 0) break
@@ -91,10 +88,7 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
   } catch (error) {
     health.inflight--
     const failure = headersTimedOut && !ctx.clientGone ? 'headers-timeout' : classifyTransportError(error)
-    if (failure === 'client-gone' || ctx.clientGone) {
-      outcome.clientGone = true
-      return 'client-gone'
-    }
+    if (failure === 'client-gone' || ctx.clientGone) return 'client-gone'
     runtime.health.failed(upstream.id, describeFailure(failure))
     outcome.failures.push({ upstream: upstream.name, reason: failure, timeout: isTimeout(failure) })
     runtime.logger.warn({ requestId: ctx.id, upstream: upstream.name, failure, err: error }, 'upstream attempt failed')
