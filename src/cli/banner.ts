@@ -7,9 +7,11 @@ export function displayUrl(text: string): string {
 }
 
 /** What `run` prints at start: where it listens, what it routes where, how many keys: never a key. */
-export function renderBanner(loaded: LoadedConfig, listenUrl: string, version: string): string {
+/** `listenUrl` undefined: a config check, which shows where `run` would listen. */
+export function renderBanner(loaded: LoadedConfig, listenUrl: string | undefined, version: string): string {
   const { config } = loaded
-  const lines = [`llm-relay ${version}`, `  listening   ${listenUrl} (bound to ${config.server.host}:${config.server.port === 0 ? 'any free port' : config.server.port})`]
+  const bound = `${config.server.host}:${config.server.port === 0 ? 'any free port' : config.server.port}`
+  const lines = [`llm-relay ${version}`, listenUrl === undefined ? `  would listen on ${bound}` : `  listening   ${listenUrl} (bound to ${bound})`]
   lines.push(`  config      ${loaded.file ?? '(no file)'} [${loaded.format}]`)
   const routes = [...config.routes].sort((a, b) => b.path.length - a.path.length)
   for (const route of routes) {

@@ -5,6 +5,5 @@ import { version } from './version.js'
 /** Validates a config the way `run` would load it; prints a summary, or every problem and exit code 1. */
 export function checkCommand(flags: { config?: string }): void {
   const loaded = loadConfig(flags.config !== undefined ? { file: flags.config } : {})
-  const { server } = loaded.config
-  console.log(`config OK\n${renderBanner(loaded, `http://${server.host}:${server.port}`, version)}`)
+  console.log(`config OK\n${renderBanner(loaded, undefined, version)}`)
 }
