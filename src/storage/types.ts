@@ -1,0 +1,46 @@
+/**
+ * The storage interfaces, named for their use (STYLE.md §6.3). Each has an embedded backend and a
+ * shared one for many gateway instances; `createStorage` (later) is the only switch between them.
+ */
+
+/** How a window of a rate limit moves. */
+export type WindowStrategy = 'fixed-window' | 'moving-window' | 'fixed-window-elastic-expiry'
+
+/** One limit on one key: at most `limit` units per `windowMs`. */
+export interface WindowLimit {
+  key: string
+  limit: number
+  windowMs: number
+}
+
+/** The state of one limit after a decision. */
+export interface WindowState {
+  limit: number
+  /** Units still available in the window (never below 0). */
+  remaining: number
+  /** Epoch ms at which the window next frees capacity. */
+  resetAt: number
+}
+
+export interface ConsumeResult {
+  admitted: boolean
+  /** One per limit given, in the same order. */
+  states: WindowState[]
+  /** When refused: how long until every refusing limit has room again; 0 when admitted. */
+  retryAfterMs: number
+}
+
+/** Counters for request and token limits. */
+export interface CounterStore {
+  /**
+   * Atomically: when every limit has room for `amount`, adds `amount` to all of them and admits;
+   * otherwise changes nothing and refuses. Several limits (e.g. 60/minute and 600/hour) are all or nothing.
+   */
+  consume(limits: readonly WindowLimit[], amount: number, strategy: WindowStrategy, now?: number): Promise<ConsumeResult>
+  /**
+   * Adds `delta` (negative to give back) to the current windows of these limits without a check:
+   * settles an estimate with the real usage. Never below zero.
+   */
+  adjust(limits: readonly WindowLimit[], delta: number, strategy: WindowStrategy, now?: number): Promise<void>
+  close(): Promise<void>
+}
