@@ -1,0 +1,141 @@
+import type { ConsumeResult, CounterStore, WindowLimit, WindowState, WindowStrategy } from '../types.js'
+import { type Counter, type Window, windows } from './windows.js'
+
+export interface MemoryCounterStoreOptions {
+  /**
+   * At most this many keys are kept; past it the least recently used go. A counter costs roughly
+   * 150–250 bytes with its key, so the default 100 000 is some 20 MB at worst: enough for one live key
+   * per client × scope × limit on a busy single instance. An evicted live counter restarts at zero
+   * (the limit admits more than it should), so size this above the number of keys active in a window.
+   */
+  maxKeys?: number
+  /** How often expired counters are swept out, besides the lazy drop when a key is read. */
+  sweepIntervalMs?: number
+}
+
+const DEFAULT_MAX_KEYS = 100_000
+const DEFAULT_SWEEP_INTERVAL_MS = 60_000
+
+/**
+ * CounterStore for one process, exact: JavaScript runs each call from start to end without
+ * interleaving, so check-then-add needs no lock (the async methods do all their work synchronously).
+ *
+ * Keys are opaque: one key is one limit under one strategy. Callers build keys that include the limit
+ * (as `limits`' key_for does), so two limits never share a counter.
+ */
+export class MemoryCounterStore implements CounterStore {
+  // A Map keeps insertion order; re-inserting on each use makes its first key the least recently used.
+  readonly #counters = new Map<string, Counter>()
+  readonly #maxKeys: number
+  readonly #sweepTimer: NodeJS.Timeout
+
+  constructor(options: MemoryCounterStoreOptions = {}) {
+    this.#maxKeys = positiveInteger('maxKeys', options.maxKeys ?? DEFAULT_MAX_KEYS)
+    const sweepIntervalMs = positiveInteger('sweepIntervalMs', options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS)
+    // unref: an idle sweep must never keep the process alive.
+    this.#sweepTimer = setInterval(() => this.sweep(), sweepIntervalMs).unref()
+  }
+
+  /** Number of keys held (expired ones included until swept). */
+  get size(): number {
+    return this.#counters.size
+  }
+
+  async consume(limits: readonly WindowLimit[], amount: number, strategy: WindowStrategy, now = Date.now()): Promise<ConsumeResult> {
+    if (!(Number.isFinite(amount) && amount >= 0)) throw new RangeError(`consume: amount must be a finite number >= 0 (got ${amount})`)
+    const window = windowFor(strategy)
+    const counters = limits.map((limit) => this.#load(checkLimit(limit), window, now))
+
+    let admitted = true
+    let retryAfterMs = 0
+    limits.forEach((limit, i) => {
+      const counter = counters[i]!
+      if (window.used(counter, limit.windowMs, now) + amount > limit.limit) {
+        admitted = false
+        retryAfterMs = Math.max(retryAfterMs, window.retryAfter(counter, limit.limit, amount, limit.windowMs, now))
+      }
+    })
+    // amount 0 is a pure check: it must not create keys or, for elastic expiry, push an expiry.
+    if (admitted && amount > 0) {
+      limits.forEach((limit, i) => {
+        window.add(counters[i]!, amount, limit.windowMs, now)
+        this.#save(limit.key, counters[i]!)
+      })
+    }
+    const states = limits.map((limit, i): WindowState => {
+      const counter = counters[i]!
+      // Floored: moving-window counts are fractional, and headers want whole units.
+      const remaining = Math.max(0, Math.floor(limit.limit - window.used(counter, limit.windowMs, now)))
+      return { limit: limit.limit, remaining, resetAt: window.resetAt(counter, limit.windowMs) }
+    })
+    return { admitted, states, retryAfterMs }
+  }
+
+  async adjust(limits: readonly WindowLimit[], delta: number, strategy: WindowStrategy, now = Date.now()): Promise<void> {
+    if (!Number.isFinite(delta)) throw new RangeError(`adjust: delta must be a finite number (got ${delta})`)
+    const window = windowFor(strategy)
+    for (const limit of limits) {
+      const counter = this.#load(checkLimit(limit), window, now)
+      // Giving back to a key with nothing counted stores nothing.
+      if (delta === 0 || (delta < 0 && counter.count === 0)) continue
+      window.add(counter, delta, limit.windowMs, now)
+      this.#save(limit.key, counter)
+    }
+  }
+
+  /** Drops every counter that no longer matters at `now`; runs on a timer, callable directly (tests). */
+  sweep(now = Date.now()): void {
+    // Deleting the entry being visited is safe in a Map iteration.
+    for (const [key, counter] of this.#counters) if (now >= counter.expiresAt) this.#counters.delete(key)
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweepTimer)
+    this.#counters.clear()
+  }
+
+  /** The key's counter at `now`: a stale one is dropped on the spot, a live one becomes most recently used. */
+  #load(limit: WindowLimit, window: Window, now: number): Counter {
+    const stored = this.#counters.get(limit.key)
+    const counter = window.current(stored, limit.windowMs, now)
+    if (stored) {
+      this.#counters.delete(limit.key)
+      if (counter === stored) this.#counters.set(limit.key, stored)
+    }
+    return counter
+  }
+
+  #save(key: string, counter: Counter): void {
+    if (this.#counters.get(key) === counter) return
+    this.#counters.delete(key)
+    while (this.#counters.size >= this.#maxKeys) {
+      const oldest = this.#counters.keys().next()
+      if (oldest.done === true) break
+      this.#counters.delete(oldest.value)
+    }
+    this.#counters.set(key, counter)
+  }
+}
+
+function positiveInteger(name: string, value: unknown): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value
+  throw new RangeError(`MemoryCounterStore: option ${name} must be a positive integer (got ${String(value)})`)
+}
+
+function windowFor(strategy: WindowStrategy): Window {
+  // Guards JavaScript callers and config that bypassed the type: an unknown name must not pass as no limit.
+  if (!Object.hasOwn(windows, strategy)) {
+    throw new RangeError(`unknown window strategy ${JSON.stringify(strategy)} (expected ${Object.keys(windows).join(', ')})`)
+  }
+  return windows[strategy]
+}
+
+function checkLimit(limit: WindowLimit): WindowLimit {
+  if (!(Number.isSafeInteger(limit.windowMs) && limit.windowMs > 0)) {
+    throw new RangeError(`limit ${limit.key}: windowMs must be a positive integer (got ${limit.windowMs})`)
+  }
+  if (!(Number.isFinite(limit.limit) && limit.limit >= 0)) {
+    throw new RangeError(`limit ${limit.key}: limit must be a finite number >= 0 (got ${limit.limit})`)
+  }
+  return limit
+}
