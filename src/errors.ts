@@ -15,11 +15,13 @@ export const errorCatalogue = {
   RELAY_ERR_NO_ROUTE: { status: 404, type: 'invalid_request_error' },
   RELAY_ERR_MODEL_NOT_SERVED: { status: 404, type: 'invalid_request_error' },
   RELAY_ERR_BODY_TOO_LARGE: { status: 413, type: 'invalid_request_error' },
+  RELAY_ERR_RATE_LIMITED: { status: 429, type: 'rate_limit_error' },
   RELAY_ERR_UPSTREAMS_RATE_LIMITED: { status: 429, type: 'rate_limit_error' },
   RELAY_ERR_INTERNAL: { status: 500, type: 'api_error' },
   RELAY_ERR_UPSTREAM_FAILED: { status: 502, type: 'api_error' },
   RELAY_ERR_UPSTREAM_STREAM_BROKEN: { status: 502, type: 'api_error' },
   RELAY_ERR_NOT_READY: { status: 503, type: 'api_error' },
+  RELAY_ERR_LIMITS_UNAVAILABLE: { status: 503, type: 'api_error' },
   RELAY_ERR_UPSTREAM_TIMEOUT: { status: 504, type: 'api_error' },
 } as const satisfies Record<string, { status: number; type: string }>
 

@@ -1,11 +1,23 @@
 import type { Dispatcher } from 'undici'
 import { ClientDirectory } from './access/client-keys.js'
 import { IpAccess } from './access/ip-access.js'
-import type { Config } from './config/schema.js'
+import type { Config, LimitsConfig } from './config/schema.js'
+import { BackendWatch } from './limits/backend-watch.js'
+import { RequestLimits } from './limits/request-limits.js'
 import type { Logger } from './log.js'
 import { HealthBook } from './routing/health.js'
 import { RouteTable } from './routing/route-table.js'
+import { createCounterStore } from './storage/counter-store.js'
+import type { CounterStore } from './storage/types.js'
 import { createDispatcher } from './upstream/client.js'
+
+/** Request-rate limiting, present when the config has rules. */
+export interface LimitsRuntime {
+  readonly config: LimitsConfig
+  readonly requests: RequestLimits
+  readonly store: CounterStore
+  readonly watch: BackendWatch
+}
 
 /** Everything a request needs, built once from one config. A request keeps the one it started with. */
 export interface Runtime {
@@ -18,6 +30,7 @@ export interface Runtime {
   readonly logger: Logger
   /** The Access-Control-Allow-Origin value, or undefined when CORS is off. */
   readonly corsOrigin: string | undefined
+  readonly limits: LimitsRuntime | undefined
 }
 
 /**
@@ -27,11 +40,13 @@ export interface Runtime {
 export class RuntimeHolder {
   current: Runtime
   private dispatcherKey: string
+  /** Counters outlive reloads (a reload must not reset everyone's limits); replaced only when the backend changes. */
+  private counters: { key: string; store: CounterStore; watch: BackendWatch } | undefined
 
   constructor(config: Readonly<Config>, logger: Logger) {
     const health = new HealthBook(config.failover.cooldown)
     this.dispatcherKey = dispatcherKeyOf(config)
-    this.current = build(config, logger, health, createDispatcher({ connectTimeout: config.timeouts.connect, proxy: config.proxy }))
+    this.current = build(config, logger, health, createDispatcher({ connectTimeout: config.timeouts.connect, proxy: config.proxy }), this.countersFor(config, logger))
   }
 
   swap(config: Readonly<Config>): void {
@@ -45,15 +60,35 @@ export class RuntimeHolder {
       this.dispatcherKey = key
     }
     previous.health.policy = config.failover.cooldown
-    this.current = build(config, previous.logger, previous.health, dispatcher)
+    this.current = build(config, previous.logger, previous.health, dispatcher, this.countersFor(config, previous.logger))
   }
 
   async close(): Promise<void> {
     await this.current.dispatcher.close()
+    await this.counters?.store.close()
+  }
+
+  private countersFor(config: Readonly<Config>, logger: Logger): { store: CounterStore; watch: BackendWatch } | undefined {
+    const limits = config.limits
+    if (limits === undefined || !new RequestLimits(limits).active) return undefined
+    const key = `${limits.backend} ${limits.backendTimeout} ${limits.onBackendError}`
+    if (this.counters?.key !== key) {
+      const previous = this.counters
+      this.counters = { key, store: createCounterStore(limits), watch: new BackendWatch(logger, limits.onBackendError) }
+      if (previous !== undefined) void previous.store.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the previous counter store failed'))
+    }
+    return this.counters
   }
 }
 
-function build(config: Readonly<Config>, logger: Logger, health: HealthBook, dispatcher: Dispatcher): Runtime {
+function build(
+  config: Readonly<Config>,
+  logger: Logger,
+  health: HealthBook,
+  dispatcher: Dispatcher,
+  counters: { store: CounterStore; watch: BackendWatch } | undefined,
+): Runtime {
+  const limits = config.limits !== undefined && counters !== undefined ? { config: config.limits, requests: new RequestLimits(config.limits), ...counters } : undefined
   return {
     config,
     routes: new RouteTable(config),
@@ -63,6 +98,7 @@ function build(config: Readonly<Config>, logger: Logger, health: HealthBook, dis
     health,
     logger,
     corsOrigin: config.server.cors.enabled ? config.server.cors.origin : undefined,
+    limits,
   }
 }
 

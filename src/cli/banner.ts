@@ -31,7 +31,9 @@ export function renderBanner(loaded: LoadedConfig, listenUrl: string | undefined
   const ipRules = config.access.ip.allow.length + config.access.ip.deny.length
   if (ipRules > 0) lines.push(`  ip rules    ${config.access.ip.allow.length} allowed, ${config.access.ip.deny.length} denied ranges`)
   if (config.proxy !== undefined) lines.push(`  proxy       ${displayUrl(config.proxy)}`)
-  lines.push(`  backends    embedded only (no Redis, no PostgreSQL); data dir ${config.dataDir}`)
+  const counters = config.limits === undefined ? 'none' : /^rediss?:/.test(config.limits.backend) ? `redis ${displayUrl(config.limits.backend)}` : 'memory'
+  const embedded = !counters.startsWith('redis')
+  lines.push(`  backends    ${embedded ? 'embedded only (no Redis, no PostgreSQL)' : 'shared'}: rate-limit counters ${counters}; data dir ${config.dataDir}`)
   if (loaded.notices.length > 0) {
     lines.push('  notices')
     for (const notice of loaded.notices) lines.push(`    - ${notice}`)

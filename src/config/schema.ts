@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { isValidCidr } from '../access/cidr.js'
+import { parseLimits } from '../limits/limit-string.js'
 import { providerNames } from '../providers/index.js'
 import { byteSize, duration } from './units.js'
 
@@ -63,10 +64,32 @@ export const routeSchema = z.strictObject({
   upstreams: z.array(upstreamSchema).min(1, 'a route needs at least one upstream'),
 })
 
-const rateLimitRule = z.strictObject({
+/** A limit string in OpenAI-Forward's notation (`60/minute;600/hour`, `inf`); one that does not parse is a config error, never "no limit". */
+const limitString = z.string().superRefine((text, ctx) => {
+  try {
+    parseLimits(text)
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message })
+  }
+})
+
+/** A request-rate rule: which requests it counts (filters) and whose counter they share (`per`). */
+const requestLimitRule = z.strictObject({
+  limit: limitString,
+  /** One counter for all matching requests (global), per route, per client identity, per client IP, or per model. */
+  per: z.enum(['global', 'route', 'client', 'ip', 'model']).default('client'),
+  /** Only requests under this path prefix (whole segments). */
+  route: routePath.optional(),
+  /** Only clients of this forward-key level (clients without a forward key are level 0). */
+  level: z.number().int().nonnegative().optional(),
+  /** Only requests for this model. */
+  model: z.string().min(1).optional(),
+})
+
+const streamPacingRule = z.strictObject({
   route: z.string().default('/'),
   level: z.number().int().nonnegative().default(0),
-  limit: z.string().min(1),
+  limit: limitString,
 })
 
 export const configSchema = z.strictObject({
@@ -137,11 +160,21 @@ export const configSchema = z.strictObject({
   // Sections implemented by later issues; parsed now so seed configs keep their settings.
   limits: z
     .strictObject({
+      /** `memory` (exact within one process) or a `redis://` URL shared by every instance. */
+      backend: z
+        .string()
+        .regex(/^(memory(:\/\/)?|rediss?:\/\/.+)$/, 'expected memory or a redis:// URL such as redis://127.0.0.1:6379')
+        .default('memory'),
       strategy: z.enum(['fixed-window', 'moving-window', 'fixed-window-elastic-expiry']).default('fixed-window'),
-      backend: z.string().default('memory'),
-      global: z.string().optional(),
-      requests: z.array(rateLimitRule).default([]),
-      streamPacing: z.array(rateLimitRule).default([]),
+      /** What to do while the counter backend is down or slow: admit (fail-open) or refuse with 503 (fail-closed). */
+      onBackendError: z.enum(['fail-open', 'fail-closed']).default('fail-open'),
+      /** Longest wait for the counter backend before onBackendError applies. */
+      backendTimeout: duration.default(200),
+      /** OpenAI-Forward's global_rate_limit: per client, for requests no rule of `requests` matches. */
+      global: limitString.optional(),
+      requests: z.array(requestLimitRule).default([]),
+      /** OpenAI-Forward's token_rate_limit: a minimum gap between streamed chunks (parsed; not implemented yet). */
+      streamPacing: z.array(streamPacingRule).default([]),
     })
     .optional(),
   cache: z
@@ -167,3 +200,5 @@ export type ConfigInput = z.input<typeof configSchema>
 export type Config = z.output<typeof configSchema>
 export type RouteConfig = z.output<typeof routeSchema>
 export type UpstreamConfig = z.output<typeof upstreamSchema>
+export type RequestLimitRule = z.output<typeof requestLimitRule>
+export type LimitsConfig = NonNullable<Config['limits']>

@@ -54,6 +54,8 @@ export class RelayContext {
   model: string | undefined
   stream = false
   candidates: CompiledUpstream[] = []
+  /** Headers every answer to this request carries (e.g. x-ratelimit-*). */
+  responseHeaders: Record<string, string> | undefined
   readonly outcome: Outcome = { status: undefined, upstream: undefined, attempts: 0, failures: [], error: undefined, completed: false }
 
   constructor(runtime: Runtime, id: string, request: IncomingMessage, response: ServerResponse) {

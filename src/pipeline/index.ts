@@ -3,6 +3,7 @@ import { answerPreflight } from './stages/answer-preflight.js'
 import { checkModelAccess } from './stages/check-model-access.js'
 import { forwardWithFailover } from './stages/forward.js'
 import { identifyClient } from './stages/identify-client.js'
+import { limitRequestRate } from './stages/limit-request-rate.js'
 import { pickCandidates } from './stages/pick-candidates.js'
 import { readRequest } from './stages/read-request.js'
 import { selectRoute } from './stages/select-route.js'
@@ -18,6 +19,7 @@ export const relayStages: readonly Stage[] = [
   readRequest, //        model and stream from the body (400 on bad JSON or field types)
   checkModelAccess, //   forward-key level model list (403)
   pickCandidates, //     token and model allow/deny → ordered upstreams (401/403/404)
+  limitRequestRate, //   request-rate rules, all or nothing (429 naming the limit)
   forwardWithFailover, // attempts, failover, then relay the answer as it arrives (502/504/429)
 ]
 

@@ -58,7 +58,13 @@ export function outboundHeaders(incoming: IncomingHttpHeaders, options: Outbound
 const responseHopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade'])
 
 /** Upstream answer headers as sent to the client: hop-by-hop removed, CORS ours when enabled. */
-export function clientResponseHeaders(upstream: Record<string, string | string[] | undefined>, corsOrigin: string | undefined, requestId: string): OutgoingHttpHeaders {
+export function clientResponseHeaders(
+  upstream: Record<string, string | string[] | undefined>,
+  corsOrigin: string | undefined,
+  requestId: string,
+  /** The gateway's own headers (x-ratelimit-*), which replace the upstream's of the same name. */
+  own?: Record<string, string>,
+): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {}
   // Headers the upstream's Connection header names are hop-by-hop too (RFC 9110 §7.6.1).
   const connection = upstream.connection
@@ -73,5 +79,6 @@ export function clientResponseHeaders(upstream: Record<string, string | string[]
     out['access-control-expose-headers'] = '*'
   }
   out['x-relay-request-id'] = requestId
+  if (own !== undefined) Object.assign(out, own)
   return out
 }

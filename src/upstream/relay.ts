@@ -15,7 +15,7 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: U
   const res = ctx.response
   const contentType = answer.headers['content-type']
   const isEventStream = typeof contentType === 'string' && contentType.includes('text/event-stream')
-  res.writeHead(answer.statusCode, clientResponseHeaders(answer.headers, ctx.runtime.corsOrigin, ctx.id))
+  res.writeHead(answer.statusCode, clientResponseHeaders(answer.headers, ctx.runtime.corsOrigin, ctx.id, ctx.responseHeaders))
   // Headers go out now, so a client sees the stream start before its first event.
   if (isEventStream) res.flushHeaders()
 

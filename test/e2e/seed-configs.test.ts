@@ -290,7 +290,7 @@ test('OpenAI-Forward openai-forward-config.yaml: routes, forward keys by level, 
   const relay = await startRelay(t, forwardYaml(openai, gemini))
   assert.equal(relay.loaded.format, 'openai-forward')
   const notices = relay.loaded.notices.join('\n')
-  for (const expected of [/rate limits parsed, not implemented yet/, /cache\.openai.*not implemented yet/, /log\.openai: parsed, not implemented yet/, /benchmark_mode: ignored/]) {
+  for (const expected of [/stream pacing parsed, not implemented yet/, /cache\.openai.*not implemented yet/, /log\.openai: parsed, not implemented yet/, /benchmark_mode: ignored/]) {
     assert.match(notices, expected)
   }
 
@@ -353,7 +353,9 @@ test('OpenAI-Forward environment variables, no config file', async (t) => {
   assert.equal(gateway.loaded.format, 'openai-forward-env')
   assert.equal(gateway.loaded.file, undefined)
   assert.match(gateway.loaded.notices.join('\n'), /CACHE_OPENAI: parsed, not implemented yet/)
-  assert.match(gateway.loaded.notices.join('\n'), /GLOBAL_RATE_LIMIT.*not implemented yet/)
+  // Request limits are implemented (issue 3): GLOBAL_RATE_LIMIT is a per-client fallback limit now.
+  assert.doesNotMatch(gateway.loaded.notices.join('\n'), /GLOBAL_RATE_LIMIT/)
+  assert.equal(gateway.loaded.config.limits?.global, '100/minute')
 
   await chat(sdk(`${gateway.url}/v1`, 'fk-env-zero'), 'gpt-4o')
   await chat(sdk(`${gateway.url}/localai/v1`, 'fk-env-one'))

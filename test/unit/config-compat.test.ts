@@ -315,10 +315,12 @@ function assertForwardExample(config: Config): void {
   assert.deepEqual(config.limits, {
     strategy: 'moving-window',
     backend: 'redis://localhost:6379',
+    onBackendError: 'fail-open',
+    backendTimeout: 200,
     global: '200/minute',
     requests: [
-      { route: '/v1/chat/completions', level: 0, limit: '100/2minutes' },
-      { route: '/v1/chat/completions', level: 1, limit: '10/minute' },
+      { route: '/v1/chat/completions', level: 0, limit: '100/2minutes', per: 'client' },
+      { route: '/v1/chat/completions', level: 1, limit: '10/minute', per: 'client' },
     ],
     streamPacing: [{ route: '/v1/chat/completions', level: 0, limit: '60/second' }],
   })
@@ -340,7 +342,7 @@ describe('OpenAI-Forward YAML config', () => {
     assert.deepEqual(translation.notices, [
       'OpenAI-Forward webui_extra: unknown key ignored',
       'OpenAI-Forward rate_limit.iter_chunk: ignored: chunks are forwarded as they arrive',
-      'OpenAI-Forward rate_limit.global_rate_limit, rate_limit.strategy, rate_limit.backend, rate_limit.req_rate_limit, rate_limit.token_rate_limit: rate limits parsed, not implemented yet (issue 3: rate limits)',
+      'OpenAI-Forward rate_limit.token_rate_limit: stream pacing parsed, not implemented yet (issue 3)',
       'OpenAI-Forward cache.openai, cache.general, cache.routes, cache.backend, cache.root_path_or_url, cache.default_request_caching_value: parsed, not implemented yet (issue 4: answer cache)',
       'OpenAI-Forward log.openai: parsed, not implemented yet (issue 5: records)',
       'OpenAI-Forward default_stream_response: not needed: llm-relay never buffers a stream',
@@ -360,8 +362,8 @@ describe('OpenAI-Forward YAML config', () => {
       }),
     )
     assert.deepEqual(config.limits?.requests, [
-      { route: '/v1/embeddings', level: 0, limit: '5/second' },
-      { route: '/v1/chat/completions', level: 0, limit: '1/second' },
+      { route: '/v1/embeddings', level: 0, limit: '5/second', per: 'client' },
+      { route: '/v1/chat/completions', level: 0, limit: '1/second', per: 'client' },
     ])
     assert.equal(config.limits?.backend, 'memory://')
   })
@@ -443,7 +445,7 @@ describe('OpenAI-Forward environment', () => {
     const config = validate(translation)
     assertForwardExample(config)
     assert.deepEqual(config, validate(fromOpenAIForwardYaml(yaml(forwardYaml))))
-    assert.ok(translation?.notices.includes('OpenAI-Forward GLOBAL_RATE_LIMIT, RATE_LIMIT_STRATEGY, REQ_RATE_LIMIT_BACKEND, REQ_RATE_LIMIT, TOKEN_RATE_LIMIT: rate limits parsed, not implemented yet (issue 3: rate limits)'))
+    assert.ok(translation?.notices.includes('OpenAI-Forward TOKEN_RATE_LIMIT: stream pacing parsed, not implemented yet (issue 3)'))
     assert.ok(translation?.notices.includes('OpenAI-Forward TZ: ignored'))
   })
 
@@ -471,7 +473,7 @@ describe('OpenAI-Forward environment', () => {
       { level: 0, keys: ['sk-a'] },
       { level: 1, models: ['gpt-4o-mini'], keys: ['sk-b'] },
     ])
-    assert.deepEqual(config.limits?.requests, [{ route: '/v1/chat/completions', level: 0, limit: '2/second' }])
+    assert.deepEqual(config.limits?.requests, [{ route: '/v1/chat/completions', level: 0, limit: '2/second', per: 'client' }])
     assert.deepEqual(config.limits?.streamPacing, [{ route: '/v1/chat/completions', level: 0, limit: '10/second' }])
     assert.equal(config.limits?.strategy, 'fixed-window')
     assert.ok(translation?.notices.includes('OpenAI-Forward FORWARD_KEY_CONFIG: read in the v0.6 shape {"<forward key>": <level>}'))

@@ -203,7 +203,12 @@ function readLimits(settings: Settings, issues: Issues, notices: string[]): Limi
   if (strategy !== undefined && !strategies.has(strategy)) issues.add(values.strategy?.path ?? '', 'expected fixed-window, moving-window or fixed-window-elastic-expiry', strategy)
   const requests = settings.requestLimits.flatMap((setting) => readRateRules(setting, issues, notices))
   const streamPacing = readRateRules(values.tokenLimits, issues, notices)
-  const backend = text(values.limitBackend)
+  let backend = text(values.limitBackend)
+  // The seed's `limits` library takes memcached://, mongodb:// and more; llm-relay counts in memory or Redis.
+  if (backend !== undefined && !/^(memory(:\/\/)?|rediss?:\/\/.+)$/.test(backend)) {
+    notices.push(notice(values.limitBackend?.path ?? 'backend', `${backend.split(':')[0]} is not supported; counting in memory (use a redis:// URL to share counters)`))
+    backend = undefined
+  }
   const global = text(values.globalRateLimit)
   const limits: LimitsInput = {
     ...(strategy !== undefined && { strategy: strategy as LimitsInput['strategy'] }),
@@ -214,8 +219,8 @@ function readLimits(settings: Settings, issues: Issues, notices: string[]): Limi
   }
   if (values.iterChunk) notices.push(notice(values.iterChunk.path, 'ignored: chunks are forwarded as they arrive'))
   if (Object.keys(limits).length === 0) return undefined
-  const paths = [values.globalRateLimit, values.strategy, values.limitBackend, ...settings.requestLimits, values.tokenLimits].flatMap((setting) => (setting ? [setting.path] : []))
-  notices.push(notice(paths.join(', '), 'rate limits parsed, not implemented yet (issue 3: rate limits)'))
+  // Request limits apply per client per matching route, as in the seed (whose counters were per exact path).
+  if (values.tokenLimits) notices.push(notice(values.tokenLimits.path, 'stream pacing parsed, not implemented yet (issue 3)'))
   return limits
 }
 

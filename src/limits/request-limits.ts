@@ -1,0 +1,103 @@
+import type { LimitsConfig, RequestLimitRule } from '../config/schema.js'
+import type { RelayContext } from '../pipeline/context.js'
+import type { WindowLimit } from '../storage/types.js'
+import { parseLimits, type RateLimit } from './limit-string.js'
+
+interface CompiledRule {
+  /** Stable across reloads while the rule is the same: its counters are kept. */
+  id: string
+  per: RequestLimitRule['per']
+  route: string | undefined
+  level: number | undefined
+  model: string | undefined
+  limits: RateLimit[]
+}
+
+/** The windows one request counts against, with the limit each stands for (for the 429 message and headers). */
+export interface RequestWindows {
+  windows: WindowLimit[]
+  limits: RateLimit[]
+}
+
+const none: RequestWindows = { windows: [], limits: [] }
+
+/** Request-rate rules compiled once per config: which rules a request matches and whose counter it shares. */
+export class RequestLimits {
+  private readonly rules: CompiledRule[]
+  /** OpenAI-Forward's global_rate_limit: per client, only when no other rule matched. */
+  private readonly fallback: CompiledRule | undefined
+
+  constructor(config: LimitsConfig) {
+    this.rules = config.requests.map(compileRule).filter((rule) => rule.limits.length > 0)
+    const fallback = config.global === undefined ? undefined : compileRule({ limit: config.global, per: 'client' })
+    this.fallback = fallback !== undefined && fallback.limits.length > 0 ? { ...fallback, id: `fallback|${fallback.id}` } : undefined
+  }
+
+  get active(): boolean {
+    return this.rules.length > 0 || this.fallback !== undefined
+  }
+
+  windowsFor(ctx: RelayContext): RequestWindows {
+    let matched: CompiledRule[] | undefined
+    for (const rule of this.rules) if (matches(rule, ctx)) (matched ??= []).push(rule)
+    if (matched === undefined) {
+      if (this.fallback === undefined) return none
+      matched = [this.fallback]
+    }
+    const windows: WindowLimit[] = []
+    const limits: RateLimit[] = []
+    for (const rule of matched) {
+      const scope = scopeOf(rule.per, ctx)
+      for (const limit of rule.limits) {
+        windows.push({ key: `rq|${rule.id}|${limit.amount}/${limit.windowMs}|${scope}`, limit: limit.amount, windowMs: limit.windowMs })
+        limits.push(limit)
+      }
+    }
+    return { windows, limits }
+  }
+}
+
+function compileRule(rule: Pick<RequestLimitRule, 'limit' | 'per'> & Partial<RequestLimitRule>): CompiledRule {
+  return {
+    id: `${rule.per}|${rule.route ?? '*'}|${rule.level ?? '*'}|${rule.model ?? '*'}`,
+    per: rule.per,
+    route: rule.route,
+    level: rule.level,
+    model: rule.model,
+    limits: parseLimits(rule.limit),
+  }
+}
+
+function matches(rule: CompiledRule, ctx: RelayContext): boolean {
+  if (rule.route !== undefined && !underPrefix(ctx.pathname, rule.route)) return false
+  if (rule.level !== undefined && levelOf(ctx) !== rule.level) return false
+  if (rule.model !== undefined && ctx.model !== rule.model) return false
+  return true
+}
+
+function underPrefix(pathname: string, prefix: string): boolean {
+  return prefix === '/' || pathname === prefix || (pathname.startsWith(prefix) && pathname.charCodeAt(prefix.length) === 47 /* / */)
+}
+
+/** Clients without a forward key count as level 0, as in OpenAI-Forward. */
+function levelOf(ctx: RelayContext): number {
+  return ctx.identity.kind === 'forward-key' ? ctx.identity.level : 0
+}
+
+/** Whose counter a request shares. Never a raw token: client tokens are named by a digest fingerprint. */
+function scopeOf(per: RequestLimitRule['per'], ctx: RelayContext): string {
+  switch (per) {
+    case 'global':
+      return 'all'
+    case 'route':
+      return `route:${ctx.route.path}`
+    case 'model':
+      return `model:${ctx.model ?? '-'}`
+    case 'ip':
+      return `ip:${ctx.clientIp}`
+    case 'client':
+      if (ctx.identity.kind !== 'anonymous') return `${ctx.identity.kind}:${ctx.identity.name}`
+      // An unknown token (passed through) is its own client; no token at all is counted by address.
+      return ctx.tokenHash !== undefined ? `token:${ctx.tokenHash.slice(0, 16)}` : `ip:${ctx.clientIp}`
+  }
+}

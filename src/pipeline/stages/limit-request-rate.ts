@@ -1,0 +1,42 @@
+import { RelayError } from '../../errors.js'
+import { requestRateHeaders } from '../../limits/rate-headers.js'
+import type { RequestWindows } from '../../limits/request-limits.js'
+import type { LimitsRuntime } from '../../runtime.js'
+import type { RelayContext } from '../context.js'
+
+/**
+ * Counts the request against every rule it matches, all or nothing, before any upstream is asked:
+ * over a limit → 429 naming it, with Retry-After and OpenAI's x-ratelimit-* headers; admitted answers
+ * carry the same headers. A counter backend that fails applies limits.onBackendError.
+ */
+export function limitRequestRate(ctx: RelayContext): undefined | Promise<undefined> {
+  const limits = ctx.runtime.limits
+  if (limits === undefined) return
+  const request = limits.requests.windowsFor(ctx)
+  if (request.windows.length === 0) return
+  return consume(ctx, limits, request)
+}
+
+async function consume(ctx: RelayContext, limits: LimitsRuntime, request: RequestWindows): Promise<undefined> {
+  let result
+  try {
+    result = await limits.store.consume(request.windows, 1, limits.config.strategy)
+    limits.watch.succeeded()
+  } catch (error) {
+    limits.watch.failed(error)
+    if (limits.config.onBackendError === 'fail-closed') {
+      throw new RelayError('RELAY_ERR_LIMITS_UNAVAILABLE', 'Rate limits cannot be checked right now; try again shortly.', { cause: error, headers: { 'retry-after': '1' } })
+    }
+    return
+  }
+  const headers = requestRateHeaders(result.states)
+  if (result.admitted) {
+    ctx.responseHeaders = headers
+    return
+  }
+  const refusing = result.states.findIndex((state) => state.remaining < 1)
+  const limit = request.limits[refusing === -1 ? 0 : refusing]!
+  throw new RelayError('RELAY_ERR_RATE_LIMITED', `Rate limit exceeded: ${limit.text}`, {
+    headers: { ...headers, 'retry-after': String(Math.max(1, Math.ceil(result.retryAfterMs / 1000))) },
+  })
+}
