@@ -4,6 +4,7 @@ import { IpAccess } from './access/ip-access.js'
 import type { Config, LimitsConfig } from './config/schema.js'
 import { BackendWatch } from './limits/backend-watch.js'
 import { RequestLimits } from './limits/request-limits.js'
+import { StreamPacing } from './limits/stream-pacing.js'
 import type { Logger } from './log.js'
 import { HealthBook } from './routing/health.js'
 import { RouteTable } from './routing/route-table.js'
@@ -31,6 +32,8 @@ export interface Runtime {
   /** The Access-Control-Allow-Origin value, or undefined when CORS is off. */
   readonly corsOrigin: string | undefined
   readonly limits: LimitsRuntime | undefined
+  /** Minimum gaps between streamed events, present when a rule paces something. */
+  readonly streamPacing: StreamPacing | undefined
 }
 
 /**
@@ -99,6 +102,7 @@ function build(
     logger,
     corsOrigin: config.server.cors.enabled ? config.server.cors.origin : undefined,
     limits,
+    streamPacing: StreamPacing.compile(config.limits?.streamPacing ?? []),
   }
 }
 

@@ -101,12 +101,9 @@ function translate(format: ConfigFormat, document: Record<string, unknown>): Tra
 /** Native sections later issues implement: accepted now, and said so at start. */
 function pendingSections(document: Record<string, unknown>): string[] {
   const pending = { cache: 'issue 4: answer cache', records: 'issue 5: records' }
-  const notices = Object.entries(pending)
+  return Object.entries(pending)
     .filter(([section]) => document[section] !== undefined)
     .map(([section, issue]) => `${section}: parsed, not implemented yet (${issue})`)
-  const limits = document.limits as { streamPacing?: unknown[] } | undefined
-  if (limits?.streamPacing !== undefined && limits.streamPacing.length > 0) notices.push('limits.streamPacing: parsed, not implemented yet (issue 3)')
-  return notices
 }
 
 function applyOverrides(input: ConfigInput, overrides: NonNullable<LoadOptions['overrides']>, env: Record<string, string | undefined>): ConfigInput {

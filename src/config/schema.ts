@@ -173,7 +173,7 @@ export const configSchema = z.strictObject({
       /** OpenAI-Forward's global_rate_limit: per client, for requests no rule of `requests` matches. */
       global: limitString.optional(),
       requests: z.array(requestLimitRule).default([]),
-      /** OpenAI-Forward's token_rate_limit: a minimum gap between streamed chunks (parsed; not implemented yet). */
+      /** OpenAI-Forward's token_rate_limit: a minimum gap between the events of a streamed answer, per route and level. */
       streamPacing: z.array(streamPacingRule).default([]),
     })
     .optional(),

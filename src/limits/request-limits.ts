@@ -75,12 +75,13 @@ function matches(rule: CompiledRule, ctx: RelayContext): boolean {
   return true
 }
 
-function underPrefix(pathname: string, prefix: string): boolean {
+/** `pathname` is `prefix` or under it, whole segments only; `/` holds every path. */
+export function underPrefix(pathname: string, prefix: string): boolean {
   return prefix === '/' || pathname === prefix || (pathname.startsWith(prefix) && pathname.charCodeAt(prefix.length) === 47 /* / */)
 }
 
 /** Clients without a forward key count as level 0, as in OpenAI-Forward. */
-function levelOf(ctx: RelayContext): number {
+export function levelOf(ctx: RelayContext): number {
   return ctx.identity.kind === 'forward-key' ? ctx.identity.level : 0
 }
 

@@ -218,10 +218,8 @@ function readLimits(settings: Settings, issues: Issues, notices: string[]): Limi
     ...(streamPacing.length > 0 && { streamPacing }),
   }
   if (values.iterChunk) notices.push(notice(values.iterChunk.path, 'ignored: chunks are forwarded as they arrive'))
-  if (Object.keys(limits).length === 0) return undefined
   // Request limits apply per client per matching route, as in the seed (whose counters were per exact path).
-  if (values.tokenLimits) notices.push(notice(values.tokenLimits.path, 'stream pacing parsed, not implemented yet (issue 3)'))
-  return limits
+  return Object.keys(limits).length === 0 ? undefined : limits
 }
 
 function readCache(settings: Settings, issues: Issues, notices: string[]): CacheInput | undefined {
