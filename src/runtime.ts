@@ -49,7 +49,7 @@ export class RuntimeHolder {
   constructor(config: Readonly<Config>, logger: Logger) {
     const health = new HealthBook(config.failover.cooldown)
     this.dispatcherKey = dispatcherKeyOf(config)
-    this.current = build(config, logger, health, createDispatcher({ connectTimeout: config.timeouts.connect, proxy: config.proxy }), this.countersFor(config, logger))
+    this.current = build(config, logger, health, createDispatcher({ connectTimeout: config.timeouts.connect, proxy: config.proxy }), this.limitsFor(config, logger))
   }
 
   swap(config: Readonly<Config>): void {
@@ -63,7 +63,7 @@ export class RuntimeHolder {
       this.dispatcherKey = key
     }
     previous.health.policy = config.failover.cooldown
-    this.current = build(config, previous.logger, previous.health, dispatcher, this.countersFor(config, previous.logger))
+    this.current = build(config, previous.logger, previous.health, dispatcher, this.limitsFor(config, previous.logger))
   }
 
   async close(): Promise<void> {
@@ -71,16 +71,18 @@ export class RuntimeHolder {
     await this.counters?.store.close()
   }
 
-  private countersFor(config: Readonly<Config>, logger: Logger): { store: CounterStore; watch: BackendWatch } | undefined {
+  /** The config's request limits with the counters they count in; undefined (and no store open) when no rule limits anything. */
+  private limitsFor(config: Readonly<Config>, logger: Logger): LimitsRuntime | undefined {
     const limits = config.limits
-    if (limits === undefined || !new RequestLimits(limits).active) return undefined
-    const key = `${limits.backend} ${limits.backendTimeout} ${limits.onBackendError}`
+    const requests = limits === undefined ? undefined : new RequestLimits(limits)
+    const key = limits === undefined || !requests?.active ? undefined : `${limits.backend} ${limits.backendTimeout} ${limits.onBackendError}`
     if (this.counters?.key !== key) {
       const previous = this.counters
-      this.counters = { key, store: createCounterStore(limits), watch: new BackendWatch(logger, limits.onBackendError) }
+      this.counters = key === undefined || limits === undefined ? undefined : { key, store: createCounterStore(limits), watch: new BackendWatch(logger, limits.onBackendError) }
       if (previous !== undefined) void previous.store.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the previous counter store failed'))
     }
-    return this.counters
+    if (this.counters === undefined || limits === undefined || requests === undefined) return undefined
+    return { config: limits, requests, store: this.counters.store, watch: this.counters.watch }
   }
 }
 
@@ -89,9 +91,8 @@ function build(
   logger: Logger,
   health: HealthBook,
   dispatcher: Dispatcher,
-  counters: { store: CounterStore; watch: BackendWatch } | undefined,
+  limits: LimitsRuntime | undefined,
 ): Runtime {
-  const limits = config.limits !== undefined && counters !== undefined ? { config: config.limits, requests: new RequestLimits(config.limits), ...counters } : undefined
   return {
     config,
     routes: new RouteTable(config),

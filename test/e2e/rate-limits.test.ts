@@ -109,3 +109,15 @@ function writeTemp(t: TestContext, text: string): string {
   writeFileSync(file, text)
   return file
 }
+
+test('counters survive a config reload while the backend stays the same', async (t) => {
+  const mock = await startMock(t)
+  const config = { limits: { requests: [{ limit: '2/minute' }] }, routes: [{ path: '/', upstreams: [{ url: mock.url }] }] }
+  const relay = await startRelay(t, config)
+  for (let index = 0; index < 2; index++) await (await post(relay.url)).body.dump()
+  relay.writeConfig({ ...config, routes: [...config.routes, { path: '/other', upstreams: [{ url: mock.url }] }] })
+  assert.equal(relay.reloader.reload('test'), true)
+  const refused = await post(relay.url)
+  assert.equal(refused.statusCode, 429, 'the two requests before the reload still count')
+  await refused.body.dump()
+})
