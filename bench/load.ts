@@ -8,6 +8,8 @@ export interface LoadResult {
   latencies: number[]
   /** Milliseconds to the first body byte (streams). */
   firstByte: number[]
+  /** Answers other than 200, by status code (a 429 from a limited gateway is a refusal); `errors` also counts failed requests. */
+  statuses: Record<number, number>
 }
 
 export interface LoadOptions {
@@ -31,6 +33,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const firstByte: number[] = []
   let sent = 0
   let errors = 0
+  const statuses: Record<number, number> = {}
   const start = performance.now()
   const deadline = start + options.maxMs
   const worker = async () => {
@@ -51,8 +54,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         } else {
           await response.body.dump({ limit: Infinity })
         }
-        if (response.statusCode !== 200) errors++
-        else latencies.push(performance.now() - begin)
+        if (response.statusCode !== 200) {
+          errors++
+          statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1
+        } else latencies.push(performance.now() - begin)
       } catch {
         errors++
       }
@@ -61,7 +66,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   await Promise.all(Array.from({ length: options.concurrency }, worker))
   const seconds = (performance.now() - start) / 1000
   await pool.close()
-  return { requests: latencies.length, errors, seconds, latencies, firstByte }
+  return { requests: latencies.length, errors, seconds, latencies, firstByte, statuses }
 }
 
 function noop(): void {}

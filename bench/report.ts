@@ -1,3 +1,39 @@
+/** Issue 3: the gateway with request-rate limits on (memory, Redis) against the same gateway without, non-stream at c=64. */
+export interface LimitsReport {
+  /** The one rule of each limited gateway: never refuses, counts every request. */
+  rule: string
+  rounds: number
+  secondsPerRound: number
+  /** The gateway without limits: the same runs as throughputC64.relayRps and cpuPerRequestUs. */
+  offRps: number
+  memoryRps: number
+  redisRps?: number
+  /** 1 - rps with limits / rps without, in percent. */
+  memoryCostPct: number
+  redisCostPct?: number
+  /** Gateway process CPU per request. */
+  offCpuUs: number
+  memoryCpuUs: number
+  redisCpuUs?: number
+  /** The Redis server's own CPU per request (INFO cpu; the whole server), not in redisCpuUs. */
+  redisServerCpuUs?: number
+  /** Failed or non-200 requests; `statuses` has the non-200 codes (429: a limit refused). */
+  memoryErrors: number
+  memoryStatuses: Record<number, number>
+  redisErrors?: number
+  redisStatuses?: Record<number, number>
+  /** Requests sent in the rounds, and how many the limiter counted (from x-ratelimit-remaining-requests). */
+  memorySent: number
+  memoryCounted?: number
+  redisSent?: number
+  redisCounted?: number
+  /** Requests/s of each round, in the order measured. */
+  roundRps: Array<{ off: number; memory: number; redis?: number }>
+  redisUrl: string
+  /** Why the Redis variant was not measured. */
+  redisSkipped?: string
+}
+
 export interface BenchReport {
   startedAt: string
   quick: boolean
@@ -29,6 +65,8 @@ export interface BenchReport {
     addedTotalP50: number
   }
   memory: { idleRssMb: number; heldStreams: number; heldStreamsRssMb: number }
+  limitsC64: LimitsReport
+  /** Failed or non-200 requests over every measured run, the limited gateways' included. */
   errors: number
 }
 
@@ -44,6 +82,57 @@ function targets(report: BenchReport): Array<[string, string, boolean]> {
 }
 
 const ms = (value: number) => `${value.toFixed(3)} ms`
+const pct = (value: number) => `${value.toFixed(1)}%`
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)))
+  const lines = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd())
+  lines.splice(1, 0, widths.map((width) => '-'.repeat(width)).join('  '))
+  return lines.join('\n')
+}
+
+/** The targets of issue 3. */
+function limitTargets(limits: LimitsReport): Array<[string, string, boolean | undefined]> {
+  const redis: [string, string, boolean | undefined] =
+    limits.redisCostPct === undefined
+      ? ['Redis limiter throughput cost at c=64', `not measured: ${limits.redisSkipped ?? 'skipped'}`, undefined]
+      : ['Redis limiter throughput cost at c=64', `${pct(limits.redisCostPct)} (target < 25%)`, limits.redisCostPct < 25]
+  return [['memory limiter throughput cost at c=64', `${pct(limits.memoryCostPct)} (target < 5%)`, limits.memoryCostPct < 5], redis]
+}
+
+function refusals(errors: number | undefined, statuses: Record<number, number> | undefined): string {
+  if (errors === undefined) return ''
+  const codes = Object.entries(statuses ?? {}).map(([status, count]) => `${count} x ${status}${status === '429' ? ' (refused by a limit)' : ''}`)
+  const failed = errors - Object.values(statuses ?? {}).reduce((sum, count) => sum + count, 0)
+  return [String(errors), ...codes, ...(failed > 0 ? [`${failed} failed`] : [])].join(', ')
+}
+
+/** The second table: the gateway with limits on against the same gateway with none. */
+function printLimits(limits: LimitsReport): void {
+  const redisOn = limits.redisRps !== undefined
+  const counted = (value: number | undefined, sent: number | undefined) => (sent === undefined ? '' : `${value === undefined ? '?' : value} of ${sent}`)
+  const rows: string[][] = [
+    ['measure (non-stream, c=64)', 'limits off', 'memory limits', redisOn ? 'Redis limits' : 'Redis limits (skipped)'],
+    ['requests/s', limits.offRps.toFixed(0), limits.memoryRps.toFixed(0), limits.redisRps?.toFixed(0) ?? ''],
+    ['throughput cost vs off', '', pct(limits.memoryCostPct), limits.redisCostPct === undefined ? '' : pct(limits.redisCostPct)],
+    ['gateway CPU per request', `${limits.offCpuUs.toFixed(0)} us`, `${limits.memoryCpuUs.toFixed(0)} us`, limits.redisCpuUs === undefined ? '' : `${limits.redisCpuUs.toFixed(0)} us`],
+    ['Redis server CPU per request', '', '', limits.redisServerCpuUs === undefined ? '' : `${limits.redisServerCpuUs.toFixed(0)} us`],
+    ['requests counted by the limiter', '', counted(limits.memoryCounted, limits.memorySent), counted(limits.redisCounted, limits.redisSent)],
+    ['errors / non-200', '', refusals(limits.memoryErrors, limits.memoryStatuses), refusals(limits.redisErrors, limits.redisStatuses)],
+  ]
+  console.log(`\nlimits (issue 3): rule ${limits.rule}, ${limits.rounds} rotating rounds of ${limits.secondsPerRound} s per variant, Redis ${limits.redisUrl}\n`)
+  console.log(table(rows))
+  const rounds = limits.roundRps.map((round) => [round.off, round.memory, ...(round.redis === undefined ? [] : [round.redis])].map((value) => value.toFixed(0)).join(' / '))
+  console.log(`\nrequests/s per round (off / memory${redisOn ? ' / Redis' : ''}): ${rounds.join('; ')}`)
+  // Every request must have been counted: a limiter that failed open (backend down or slow) would flatter its figures.
+  const uncounted = (name: string, value: number | undefined, sent: number | undefined) => {
+    if (sent !== undefined && value !== sent) console.log(`WARNING: the ${name} limiter counted ${value ?? 'an unknown number'} of ${sent} requests: its figures are not those of a working limiter`)
+  }
+  uncounted('memory', limits.memoryCounted, limits.memorySent)
+  uncounted('Redis', limits.redisCounted, limits.redisSent)
+  console.log('\ntargets (issue 3):')
+  for (const [name, value, met] of limitTargets(limits)) console.log(`  ${met === undefined ? 'skip' : met ? 'met ' : 'MISS'}  ${name}: ${value}`)
+}
 
 /** The bench's own output: a table on stdout (the JSON goes under bench/results/). */
 export function printReport(report: BenchReport): void {
@@ -59,11 +148,9 @@ export function printReport(report: BenchReport): void {
     ['gateway RSS idle', '', '', `${m.idleRssMb.toFixed(0)} MB`, ''],
     [`gateway RSS, ${m.heldStreams} slow streams`, '', '', `${m.heldStreamsRssMb.toFixed(0)} MB`, ''],
   ]
-  const widths = [0, 1, 2, 3, 4].map((column) => Math.max(...rows.map((row) => row[column]!.length)))
-  const lines = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  '))
-  lines.splice(1, 0, widths.map((width) => '-'.repeat(width)).join('  '))
   console.log(`\nllm-relay benchmark, ${report.startedAt}, node ${report.node}${report.quick ? ' (quick)' : ''}, errors: ${report.errors}\n`)
-  console.log(lines.join('\n'))
+  console.log(table(rows))
   console.log('\ntargets (issue 2):')
   for (const [name, value, met] of targets(report)) console.log(`  ${met ? 'met ' : 'MISS'}  ${name}: ${value}`)
+  printLimits(report.limitsC64)
 }

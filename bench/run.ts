@@ -11,8 +11,9 @@ import { fileURLToPath } from 'node:url'
 import { Pool } from 'undici'
 import { stringify } from 'yaml'
 import { percentile, runLoad, type LoadResult } from './load.js'
+import { hugeLimit, limitsSection, redactedUrl, RedisCpu, redisReachable, redisUrl, remainingRequests } from './limits.js'
 import { cpuMicros, freePort, rssMb, startProcess, startService, type Service } from './processes.js'
-import { printReport, type BenchReport } from './report.js'
+import { printReport, type BenchReport, type LimitsReport } from './report.js'
 
 const quick = process.argv.includes('--quick')
 const scale = quick ? 0.25 : 1
@@ -23,17 +24,40 @@ const slowStreamBody = JSON.stringify({ model: 'gpt-4o-mini', stream: true, mess
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'llm-relay-bench-'))
-  const mockPort = await freePort()
-  const mock = await startService(['mock', '--port', String(mockPort)], '/healthz', mockPort)
-  const relayPort = await freePort()
-  const configFile = join(dir, 'bench.yaml')
-  writeFileSync(configFile, stringify({ log: { level: 'warn' }, routes: [{ path: '/', type: 'openai', upstreams: [{ name: 'mock', url: mock.url, keys: ['sk-bench-upstream'] }] }] }))
-  const relay = await startService(['run', '--config', configFile, '--host', '127.0.0.1', '--port', String(relayPort), '--data-dir', join(dir, 'data')], '/healthz', relayPort)
-  const referencePort = await freePort()
-  const referenceScript = fileURLToPath(new URL('./reference-passthrough.ts', import.meta.url))
-  const reference = await startProcess(['--import', 'tsx', referenceScript, String(referencePort), mock.url], '/healthz', referencePort)
+  // Every process started is stopped at the end, also when a later one fails to start.
+  const services: Service[] = []
+  let redisCpu: RedisCpu | undefined
   try {
-    const report = await measure(mock, relay, reference)
+    const mockPort = await freePort()
+    const mock = await startService(['mock', '--port', String(mockPort)], '/healthz', mockPort)
+    services.push(mock)
+    const baseConfig = { log: { level: 'warn' }, routes: [{ path: '/', type: 'openai', upstreams: [{ name: 'mock', url: mock.url, keys: ['sk-bench-upstream'] }] }] }
+    const startRelay = async (name: string, config: Record<string, unknown>) => {
+      const port = await freePort()
+      const configFile = join(dir, `${name}.yaml`)
+      writeFileSync(configFile, stringify(config))
+      const service = await startService(['run', '--config', configFile, '--host', '127.0.0.1', '--port', String(port), '--data-dir', join(dir, `data-${name}`)], '/healthz', port)
+      services.push(service)
+      return service
+    }
+    const relay = await startRelay('bench', baseConfig)
+    const referencePort = await freePort()
+    const referenceScript = fileURLToPath(new URL('./reference-passthrough.ts', import.meta.url))
+    const reference = await startProcess(['--import', 'tsx', referenceScript, String(referencePort), mock.url], '/healthz', referencePort)
+    services.push(reference)
+    // Issue 3: the same gateway with request-rate limits on, counters in memory and in Redis.
+    const memoryLimited = await startRelay('limits-memory', { ...baseConfig, limits: limitsSection('memory') })
+    let redisLimited: Service | undefined
+    let redisSkipped: string | undefined
+    const reachable = await redisReachable(redisUrl)
+    if (reachable.ok) {
+      redisLimited = await startRelay('limits-redis', { ...baseConfig, limits: limitsSection(redisUrl) })
+      redisCpu = new RedisCpu(redisUrl)
+    } else {
+      redisSkipped = `Redis at ${redactedUrl(redisUrl)} not reachable (${reachable.reason})`
+      console.log(`limits (issue 3): ${redisSkipped}; the Redis limiter variant is skipped`)
+    }
+    const report = await measure(mock, relay, reference, { memory: memoryLimited, redis: redisLimited, redisSkipped, redisCpu })
     printReport(report)
     const resultsDir = new URL('./results/', import.meta.url)
     mkdirSync(resultsDir, { recursive: true })
@@ -41,8 +65,11 @@ async function main(): Promise<void> {
     writeFileSync(new URL(`bench-${report.startedAt.replace(/[:.]/g, '-')}.json`, resultsDir), json)
     writeFileSync(new URL('latest.json', resultsDir), json)
   } finally {
-    await Promise.all([relay.stop(), reference.stop()])
-    await mock.stop()
+    await redisCpu?.close()
+    // The gateways first, then the mock they forward to.
+    const [mock, ...inFront] = services
+    await Promise.all(inFront.map((service) => service.stop()))
+    await mock?.stop()
     rmSync(dir, { recursive: true, force: true })
   }
 }
@@ -54,7 +81,15 @@ interface Side {
   streams: LoadResult[]
 }
 
-async function measure(mock: Service, relay: Service, reference: Service): Promise<BenchReport> {
+interface Limited {
+  memory: Service
+  /** Absent when Redis was not reachable (`redisSkipped` says why). */
+  redis: Service | undefined
+  redisSkipped: string | undefined
+  redisCpu: RedisCpu | undefined
+}
+
+async function measure(mock: Service, relay: Service, reference: Service, limited: Limited): Promise<BenchReport> {
   const startedAt = new Date().toISOString()
   const load = (url: string, body: string, concurrency: number, maxRequests: number, maxMs: number, timeFirstByte = false) =>
     runLoad({ url, path: chatPath, body, concurrency, maxRequests, maxMs, timeFirstByte })
@@ -69,18 +104,50 @@ async function measure(mock: Service, relay: Service, reference: Service): Promi
   await sleep(500)
   const rssIdle = rssMb(relay.pid)
 
+  // The limited gateways only take part in the throughput phase, but get the gateway's whole warm-up:
+  // measured, a gateway keeps getting faster for over 10 s of load, so a shorter warm-up would be charged to the limiter.
+  const limitedNames = limited.redis === undefined ? (['memory'] as const) : (['memory', 'redis'] as const)
+  const limitedTargets: Partial<Record<'memory' | 'redis', Service>> = { memory: limited.memory, redis: limited.redis }
+  const limitedSides = { memory: emptySide(), redis: emptySide() }
+  for (const name of limitedNames) {
+    await load(limitedTargets[name]!.url, plainBody, 64, Infinity, 3000 * scale)
+    await load(limitedTargets[name]!.url, streamBody, 64, Infinity, 8000 * scale, true)
+  }
+
   // 1. Added latency at concurrency 1: alternating blocks so drift hits every side alike.
   for (let block = 0; block < 6; block++) {
     for (const name of names) sides[name].latencies.push(...(await load(targets[name].url, plainBody, 1, 500 * scale, 10_000)).latencies)
   }
   // 2. Throughput at concurrency 64 (non-stream), and CPU time per request of each process in front of the mock.
+  // The gateway without limits and with them (issue 3) take turns in a rotating order (a Latin square),
+  // so that drift over the phase and the position within a round hit each variant alike.
+  const gatewayVariants = [{ side: sides.relay, service: relay, redis: false }, ...limitedNames.map((name) => ({ side: limitedSides[name], service: limitedTargets[name]!, redis: name === 'redis' }))]
+  const remainingBefore = await Promise.all(limitedNames.map((name) => remainingRequests(limitedTargets[name]!.url, chatPath, plainBody)))
+  const roundRps: Array<{ off: number; memory: number; redis?: number }> = []
+  let redisServerCpu: number | undefined = 0
   for (let round = 0; round < 3; round++) {
-    for (const name of names) {
-      const cpuBefore = cpuMicros(targets[name].pid)
-      sides[name].runs.push(await load(targets[name].url, plainBody, 64, Infinity, 3000 * scale))
-      sides[name].cpuMicros += cpuMicros(targets[name].pid) - cpuBefore
+    const timed = async (service: Service, side: Side, redis = false) => {
+      const redisBefore = redis ? await limited.redisCpu?.micros() : undefined
+      const cpuBefore = cpuMicros(service.pid)
+      const run = await load(service.url, plainBody, 64, Infinity, 3000 * scale)
+      side.cpuMicros += cpuMicros(service.pid) - cpuBefore
+      side.runs.push(run)
+      if (redis) {
+        const redisAfter = await limited.redisCpu?.micros()
+        redisServerCpu = redisServerCpu === undefined || redisBefore === undefined || redisAfter === undefined ? undefined : redisServerCpu + redisAfter - redisBefore
+      }
+      return run.requests / run.seconds
     }
+    await timed(mock, sides.direct)
+    await timed(reference, sides.reference)
+    const rpsOf = new Map<Side, number>()
+    for (let slot = 0; slot < gatewayVariants.length; slot++) {
+      const variant = gatewayVariants[(round + slot) % gatewayVariants.length]!
+      rpsOf.set(variant.side, await timed(variant.service, variant.side, variant.redis))
+    }
+    roundRps.push({ off: rpsOf.get(sides.relay)!, memory: rpsOf.get(limitedSides.memory)!, ...(limited.redis ? { redis: rpsOf.get(limitedSides.redis)! } : {}) })
   }
+  const remainingAfter = await Promise.all(limitedNames.map((name) => remainingRequests(limitedTargets[name]!.url, chatPath, plainBody)))
   // 3. 20-chunk streams at concurrency 64: time to first byte and total time.
   for (let round = 0; round < 2; round++) {
     for (const name of names) sides[name].streams.push(await load(targets[name].url, streamBody, 64, Infinity, 3000 * scale, true))
@@ -94,7 +161,51 @@ async function measure(mock: Service, relay: Service, reference: Service): Promi
   const ttfb = (side: Side) => p50(side.streams.flatMap((run) => run.firstByte))
   const streamTotal = (side: Side) => p50(side.streams.flatMap((run) => run.latencies))
   const { direct, reference: ref, relay: gw } = sides
-  const errors = names.reduce((sum, name) => sum + [...sides[name].runs, ...sides[name].streams].reduce((inner, run) => inner + run.errors, 0), 0)
+  const sideErrors = (side: Side) => [...side.runs, ...side.streams].reduce((sum, run) => sum + run.errors, 0)
+  const errors = [...names.map((name) => sides[name]), ...limitedNames.map((name) => limitedSides[name])].reduce((sum, side) => sum + sideErrors(side), 0)
+  const statuses = (side: Side) => {
+    const counts: Record<number, number> = {}
+    for (const run of side.runs) for (const [status, count] of Object.entries(run.statuses)) counts[Number(status)] = (counts[Number(status)] ?? 0) + count
+    return counts
+  }
+  const sent = (side: Side) => side.runs.reduce((sum, run) => sum + run.requests + run.errors, 0)
+  // Requests the limiter counted during the rounds: the drop of `remaining` between the two probes, less the second probe.
+  // Undefined when the header was missing or the window rolled over (the bench crossed midnight UTC).
+  const counted = (index: number) => {
+    const drop = remainingBefore[index]! - remainingAfter[index]! - 1
+    return Number.isFinite(drop) && drop >= 0 ? drop : undefined
+  }
+  const cost = (limitedRps: number) => (1 - limitedRps / rps(gw)) * 100
+  const mem = limitedSides.memory
+  const red = limited.redis === undefined ? undefined : limitedSides.redis
+  const limitsC64: LimitsReport = {
+    rule: `${hugeLimit} per client`,
+    rounds: roundRps.length,
+    secondsPerRound: 3 * scale,
+    offRps: rps(gw),
+    memoryRps: rps(mem),
+    memoryCostPct: cost(rps(mem)),
+    offCpuUs: cpuPerRequest(gw),
+    memoryCpuUs: cpuPerRequest(mem),
+    memoryErrors: sideErrors(mem),
+    memoryStatuses: statuses(mem),
+    memorySent: sent(mem),
+    memoryCounted: counted(0),
+    roundRps,
+    redisUrl: redactedUrl(redisUrl),
+    ...(red === undefined
+      ? { redisSkipped: limited.redisSkipped }
+      : {
+          redisRps: rps(red),
+          redisCostPct: cost(rps(red)),
+          redisCpuUs: cpuPerRequest(red),
+          redisServerCpuUs: redisServerCpu === undefined ? undefined : redisServerCpu / red.runs.reduce((sum, run) => sum + run.requests, 0),
+          redisErrors: sideErrors(red),
+          redisStatuses: statuses(red),
+          redisSent: sent(red),
+          redisCounted: counted(1),
+        }),
+  }
   return {
     startedAt,
     quick,
@@ -125,6 +236,7 @@ async function measure(mock: Service, relay: Service, reference: Service): Promi
       addedTotalP50: streamTotal(gw) - streamTotal(direct),
     },
     memory: { idleRssMb: rssIdle, heldStreams: held.streams, heldStreamsRssMb: held.rssMb },
+    limitsC64,
     errors,
   }
 }
