@@ -5,7 +5,8 @@ import type { TestContext } from 'node:test'
  * The service gate (STYLE.md §6.3): tests that need Redis or PostgreSQL skip with one clear line
  * when the service is absent, and fail instead when LLM_RELAY_REQUIRE_SERVICES=1 (as in CI).
  */
-async function reachable(url: string, defaultPort: number): Promise<boolean> {
+/** Whether a TCP connection to the service's host and port opens within a second. */
+export async function reachable(url: string, defaultPort: number): Promise<boolean> {
   const { hostname, port } = new URL(url)
   return new Promise((resolve) => {
     const socket = connect({ host: hostname || '127.0.0.1', port: Number(port) || defaultPort })

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict'
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
-import { connect } from 'node:net'
 import { test, type TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
@@ -12,29 +11,13 @@ import { RedisCounterStore, type RedisCounterStoreOptions } from '../../src/stor
 import type { ConsumeResult, WindowLimit, WindowStrategy } from '../../src/storage/types.js'
 import { counterStoreContract } from '../contract/counter-store.js'
 import { freePort } from '../helpers/ports.js'
-import { redisUrl } from '../helpers/services.js'
+import { reachable, redisUrl } from '../helpers/services.js'
 
-/**
- * The service gate of test/helpers/services.ts, at registration time: the contract registers its
- * own tests, so reachability is decided before they exist. Absent Redis is one skipped test, or a
- * failure under LLM_RELAY_REQUIRE_SERVICES=1.
- */
-function reachable(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url)
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname || '127.0.0.1', port: Number(port) || 6379 })
-    const done = (ok: boolean) => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.setTimeout(1000, () => done(false))
-    socket.once('connect', () => done(true))
-    socket.once('error', () => done(false))
-  })
-}
-
+// The service gate of test/helpers/services.ts, at registration time: the contract registers its own
+// tests, so reachability is decided before they exist. Absent Redis is one skipped test, or a failure
+// under LLM_RELAY_REQUIRE_SERVICES=1.
 const contractUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-if (await reachable(contractUrl)) {
+if (await reachable(contractUrl, 6379)) {
   // A generous timeout: the contract tests semantics, and runs 200 concurrent consumes on a busy machine.
   counterStoreContract('redis', () => new RedisCounterStore({ url: contractUrl, keyPrefix: `llm-relay:test:${randomUUID()}:`, commandTimeoutMs: 5000 }))
 } else {
