@@ -3,3 +3,8 @@ export function pathnameOf(url: string): string {
   const queryStart = url.indexOf('?')
   return queryStart === -1 ? url : url.slice(0, queryStart)
 }
+
+/** Whether `pathname` lies under `prefix` on whole segments: `/gemini` covers `/gemini/v1` but not `/geminiX`. */
+export function underPrefix(pathname: string, prefix: string): boolean {
+  return prefix === '/' || pathname === prefix || (pathname.startsWith(prefix) && pathname.charCodeAt(prefix.length) === 47 /* / */)
+}

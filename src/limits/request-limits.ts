@@ -1,6 +1,7 @@
 import type { LimitsConfig, RequestLimitRule } from '../config/schema.js'
 import type { RelayContext } from '../pipeline/context.js'
 import type { WindowLimit } from '../storage/types.js'
+import { underPrefix } from '../http/pathname.js'
 import { parseLimits, type RateLimit } from './limit-string.js'
 
 interface CompiledRule {
@@ -73,11 +74,6 @@ function matches(rule: CompiledRule, ctx: RelayContext): boolean {
   if (rule.level !== undefined && levelOf(ctx) !== rule.level) return false
   if (rule.model !== undefined && ctx.model !== rule.model) return false
   return true
-}
-
-/** `pathname` is `prefix` or under it, whole segments only; `/` holds every path. */
-export function underPrefix(pathname: string, prefix: string): boolean {
-  return prefix === '/' || pathname === prefix || (pathname.startsWith(prefix) && pathname.charCodeAt(prefix.length) === 47 /* / */)
 }
 
 /** Clients without a forward key count as level 0, as in OpenAI-Forward. */

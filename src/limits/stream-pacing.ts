@@ -2,7 +2,8 @@ import type { ServerResponse } from 'node:http'
 import type { LimitsConfig } from '../config/schema.js'
 import type { RelayContext } from '../pipeline/context.js'
 import { parseLimits } from './limit-string.js'
-import { levelOf, underPrefix } from './request-limits.js'
+import { underPrefix } from '../http/pathname.js'
+import { levelOf } from './request-limits.js'
 
 /**
  * OpenAI-Forward's token_rate_limit (seeds.md A.4.5): a minimum gap between the events of a streamed

@@ -1,6 +1,6 @@
 import { hashToken } from '../access/client-keys.js'
 import type { Config, RouteConfig, UpstreamConfig } from '../config/schema.js'
-import { pathnameOf } from '../http/pathname.js'
+import { pathnameOf, underPrefix } from '../http/pathname.js'
 import { providers, type ProviderAdapter } from '../providers/index.js'
 import { KeyRing } from './key-ring.js'
 
@@ -68,10 +68,7 @@ export class RouteTable {
   match(url: string, pathname = pathnameOf(url)): RouteMatch | undefined {
     for (const route of this.routes) {
       const prefix = route.path
-      if (prefix === '/') return { route, rest: url }
-      if (pathname.startsWith(prefix) && (pathname.length === prefix.length || pathname.charCodeAt(prefix.length) === 47 /* / */)) {
-        return { route, rest: url.slice(prefix.length) }
-      }
+      if (underPrefix(pathname, prefix)) return { route, rest: prefix === '/' ? url : url.slice(prefix.length) }
     }
     return undefined
   }
