@@ -44,3 +44,12 @@ export interface CounterStore {
   adjust(limits: readonly WindowLimit[], delta: number, strategy: WindowStrategy, now?: number): Promise<void>
   close(): Promise<void>
 }
+
+/** A store that can answer at once (memory): callers on the hot path skip the promise. */
+export interface ImmediateCounterStore extends CounterStore {
+  consumeNow(limits: readonly WindowLimit[], amount: number, strategy: WindowStrategy, now?: number): ConsumeResult
+}
+
+export function answersImmediately(store: CounterStore): store is ImmediateCounterStore {
+  return typeof (store as Partial<ImmediateCounterStore>).consumeNow === 'function'
+}
