@@ -27,7 +27,7 @@ export function createRelayListener(holder: RuntimeHolder) {
       (error: unknown) => {
         const relayError = error instanceof RelayError ? error : new RelayError('RELAY_ERR_INTERNAL', 'The gateway failed to handle this request.', { cause: error })
         ctx.outcome.error = relayError
-        if (relayError.status >= 500 && !(error instanceof RelayError)) runtime.logger.error({ err: error, requestId: id }, 'relay failed')
+        if (!(error instanceof RelayError)) runtime.logger.error({ err: error, requestId: id }, 'relay failed')
         if (!ctx.clientGone) sendRelayError(response, relayError, id, runtime.corsOrigin)
         finishRequest(ctx)
       },

@@ -12,6 +12,8 @@ interface CompiledRule {
   level: number | undefined
   model: string | undefined
   limits: RateLimit[]
+  /** One counter-key prefix per limit, built once here rather than per request. */
+  keyPrefixes: string[]
 }
 
 /** The windows one request counts against, with the limit each stands for (for the 429 message and headers). */
@@ -29,9 +31,9 @@ export class RequestLimits {
   private readonly fallback: CompiledRule | undefined
 
   constructor(config: LimitsConfig) {
-    this.rules = config.requests.map(compileRule).filter((rule) => rule.limits.length > 0)
-    const fallback = config.global === undefined ? undefined : compileRule({ limit: config.global, per: 'client' })
-    this.fallback = fallback !== undefined && fallback.limits.length > 0 ? { ...fallback, id: `fallback|${fallback.id}` } : undefined
+    this.rules = config.requests.map((rule) => compileRule(rule)).filter((rule) => rule.limits.length > 0)
+    const fallback = config.global === undefined ? undefined : compileRule({ limit: config.global, per: 'client' }, 'fallback|')
+    this.fallback = fallback !== undefined && fallback.limits.length > 0 ? fallback : undefined
   }
 
   get active(): boolean {
@@ -49,23 +51,26 @@ export class RequestLimits {
     const limits: RateLimit[] = []
     for (const rule of matched) {
       const scope = scopeOf(rule.per, ctx)
-      for (const limit of rule.limits) {
-        windows.push({ key: `rq|${rule.id}|${limit.amount}/${limit.windowMs}|${scope}`, limit: limit.amount, windowMs: limit.windowMs })
+      rule.limits.forEach((limit, index) => {
+        windows.push({ key: rule.keyPrefixes[index]! + scope, limit: limit.amount, windowMs: limit.windowMs })
         limits.push(limit)
-      }
+      })
     }
     return { windows, limits }
   }
 }
 
-function compileRule(rule: Pick<RequestLimitRule, 'limit' | 'per'> & Partial<RequestLimitRule>): CompiledRule {
+function compileRule(rule: Pick<RequestLimitRule, 'limit' | 'per'> & Partial<RequestLimitRule>, idPrefix = ''): CompiledRule {
+  const id = `${idPrefix}${rule.per}|${rule.route ?? '*'}|${rule.level ?? '*'}|${rule.model ?? '*'}`
+  const limits = parseLimits(rule.limit)
   return {
-    id: `${rule.per}|${rule.route ?? '*'}|${rule.level ?? '*'}|${rule.model ?? '*'}`,
+    id,
     per: rule.per,
     route: rule.route,
     level: rule.level,
     model: rule.model,
-    limits: parseLimits(rule.limit),
+    limits,
+    keyPrefixes: limits.map((limit) => `rq|${id}|${limit.amount}/${limit.windowMs}|`),
   }
 }
 
