@@ -53,3 +53,26 @@ export interface ImmediateCounterStore extends CounterStore {
 export function answersImmediately(store: CounterStore): store is ImmediateCounterStore {
   return typeof (store as Partial<ImmediateCounterStore>).consumeNow === 'function'
 }
+
+/** One cached answer as the store holds it: opaque bytes (the cache layer serialises) and when it was stored. */
+export interface CachedValue {
+  value: Buffer
+  /** Epoch ms of the set() that stored it; the `age` header is computed from it. */
+  storedAt: number
+}
+
+/**
+ * Bytes by key with a time to live, for cached AI answers. Keys are already hashed by the caller
+ * (SHA-256 hex plus a short scope prefix). Backends: memory (LRU bounded by bytes and entries),
+ * SQLite (embedded, survives restarts) and Redis (shared by instances).
+ */
+export interface CacheStore {
+  /** The live value, or undefined when absent or expired (an expired value is never returned). */
+  get(key: string, now?: number): Promise<CachedValue | undefined>
+  /** Stores `value` for `ttlMs`; false when refused because it is larger than the store's per-entry cap. */
+  set(key: string, value: Buffer, ttlMs: number, now?: number): Promise<boolean>
+  delete(key: string): Promise<void>
+  /** Entries dropped to make room (LRU) or pruned as expired, since the store was opened: a metric hook. */
+  readonly evictions: number
+  close(): Promise<void>
+}
