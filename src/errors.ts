@@ -17,6 +17,7 @@ export const errorCatalogue = {
   RELAY_ERR_BODY_TOO_LARGE: { status: 413, type: 'invalid_request_error' },
   RELAY_ERR_RATE_LIMITED: { status: 429, type: 'rate_limit_error' },
   RELAY_ERR_UPSTREAMS_RATE_LIMITED: { status: 429, type: 'rate_limit_error' },
+  RELAY_ERR_REQUEST_TOO_LARGE: { status: 429, type: 'rate_limit_error' },
   RELAY_ERR_INTERNAL: { status: 500, type: 'api_error' },
   RELAY_ERR_UPSTREAM_FAILED: { status: 502, type: 'api_error' },
   RELAY_ERR_UPSTREAM_STREAM_BROKEN: { status: 502, type: 'api_error' },

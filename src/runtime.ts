@@ -3,7 +3,8 @@ import { ClientDirectory } from './access/client-keys.js'
 import { IpAccess } from './access/ip-access.js'
 import type { Config, LimitsConfig } from './config/schema.js'
 import { BackendWatch } from './limits/backend-watch.js'
-import { RequestLimits } from './limits/request-limits.js'
+import { LimitRules } from './limits/limit-rules.js'
+import { loadTokenizer } from './limits/token-count.js'
 import { StreamPacing } from './limits/stream-pacing.js'
 import type { Logger } from './log.js'
 import { HealthBook } from './routing/health.js'
@@ -12,10 +13,12 @@ import { createCounterStore } from './storage/counter-store.js'
 import type { CounterStore } from './storage/types.js'
 import { createDispatcher } from './upstream/client.js'
 
-/** Request-rate limiting, present when the config has rules. */
+/** Request-rate limits and token quotas, present when the config has rules. */
 export interface LimitsRuntime {
   readonly config: LimitsConfig
-  readonly requests: RequestLimits
+  readonly requests: LimitRules
+  /** Token quotas; undefined when no rule counts tokens, so such configs never load the tokenizer. */
+  readonly tokens: LimitRules | undefined
   readonly store: CounterStore
   readonly watch: BackendWatch
 }
@@ -71,18 +74,23 @@ export class RuntimeHolder {
     await this.counters?.store.close()
   }
 
-  /** The config's request limits with the counters they count in; undefined (and no store open) when no rule limits anything. */
+  /** The config's limits with the counters they count in; undefined (and no store open) when no rule limits anything. */
   private limitsFor(config: Readonly<Config>, logger: Logger): LimitsRuntime | undefined {
     const limits = config.limits
-    const requests = limits === undefined ? undefined : new RequestLimits(limits)
-    const key = limits === undefined || !requests?.active ? undefined : `${limits.backend} ${limits.backendTimeout} ${limits.onBackendError}`
+    const requests = limits === undefined ? undefined : new LimitRules('rq', limits.requests, limits.global)
+    const tokenRules = limits === undefined ? undefined : new LimitRules('tk', limits.tokens)
+    const tokens = tokenRules?.active === true ? tokenRules : undefined
+    // Loading starts now so that the first request rarely waits for it; it waits if it must (token-quota stage).
+    if (tokens !== undefined) loadTokenizer().catch((error: unknown) => logger.error({ err: error }, 'the tokenizer failed to load: token estimates are rough (4 characters per token)'))
+    const active = requests?.active === true || tokens !== undefined
+    const key = limits === undefined || !active ? undefined : `${limits.backend} ${limits.backendTimeout} ${limits.onBackendError}`
     if (this.counters?.key !== key) {
       const previous = this.counters
       this.counters = key === undefined || limits === undefined ? undefined : { key, store: createCounterStore(limits), watch: new BackendWatch(logger, limits.onBackendError) }
       if (previous !== undefined) void previous.store.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the previous counter store failed'))
     }
     if (this.counters === undefined || limits === undefined || requests === undefined) return undefined
-    return { config: limits, requests, store: this.counters.store, watch: this.counters.watch }
+    return { config: limits, requests, tokens, store: this.counters.store, watch: this.counters.watch }
   }
 }
 

@@ -50,6 +50,12 @@ export const upstreamSchema = z.strictObject({
   noauth: z.boolean().default(false),
   /** Forward the client's request headers (minus hop-by-hop and credentials). false keeps only content-type, accept and openai-* (openai-api-route's default). */
   keepHeaders: z.boolean().default(true),
+  /**
+   * When the gateway needs a stream's token usage (token quotas), ask this upstream for it with
+   * stream_options.include_usage (the client still sees the stream it asked for). Turn off for
+   * OpenAI-compatible servers that reject stream_options; their streamed text is counted instead.
+   */
+  streamUsage: z.boolean().default(true),
   /** Extra headers sent to this upstream, e.g. an organisation id. */
   headers: z.record(z.string(), z.string()).optional(),
 })
@@ -73,8 +79,8 @@ const limitString = z.string().superRefine((text, ctx) => {
   }
 })
 
-/** A request-rate rule: which requests it counts (filters) and whose counter they share (`per`). */
-const requestLimitRule = z.strictObject({
+/** A request-rate or token-quota rule: which requests it counts (filters) and whose counter they share (`per`). */
+const limitRule = z.strictObject({
   limit: limitString,
   /** One counter for all matching requests (global), per route, per client identity, per client IP, or per model. */
   per: z.enum(['global', 'route', 'client', 'ip', 'model']).default('client'),
@@ -172,7 +178,12 @@ export const configSchema = z.strictObject({
       backendTimeout: duration.default(200),
       /** OpenAI-Forward's global_rate_limit: per client, for requests no rule of `requests` matches. */
       global: limitString.optional(),
-      requests: z.array(requestLimitRule).default([]),
+      requests: z.array(limitRule).default([]),
+      /**
+       * Token quotas (TPM/TPD): a request is admitted against an estimate of its prompt tokens plus its
+       * max_tokens, then settled with the real usage. Only requests with a JSON body on openai routes count.
+       */
+      tokens: z.array(limitRule).default([]),
       /** OpenAI-Forward's token_rate_limit: a minimum gap between the events of a streamed answer, per route and level. */
       streamPacing: z.array(streamPacingRule).default([]),
     })
@@ -200,5 +211,5 @@ export type ConfigInput = z.input<typeof configSchema>
 export type Config = z.output<typeof configSchema>
 export type RouteConfig = z.output<typeof routeSchema>
 export type UpstreamConfig = z.output<typeof upstreamSchema>
-export type RequestLimitRule = z.output<typeof requestLimitRule>
+export type LimitRule = z.output<typeof limitRule>
 export type LimitsConfig = NonNullable<Config['limits']>

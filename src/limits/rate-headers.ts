@@ -13,15 +13,28 @@ export function formatResetDuration(ms: number): string {
   return secondsText
 }
 
-/** The headers OpenAI clients read, for the tightest of the windows a request counted against. */
-export function requestRateHeaders(states: readonly WindowState[], now = Date.now()): Record<string, string> {
+const headerNames = {
+  requests: ['x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests'],
+  tokens: ['x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens'],
+} as const
+
+/**
+ * The headers OpenAI clients read (the `-requests` or the `-tokens` trio), for the tightest of the
+ * windows a request counted against, added to `into` (a new object when not given).
+ */
+export function rateHeaders(
+  kind: keyof typeof headerNames,
+  states: readonly WindowState[],
+  into: Record<string, string> = {},
+  now = Date.now(),
+): Record<string, string> {
   let tightest = states[0]!
   for (const state of states) {
     if (state.remaining < tightest.remaining || (state.remaining === tightest.remaining && state.limit < tightest.limit)) tightest = state
   }
-  return {
-    'x-ratelimit-limit-requests': String(tightest.limit),
-    'x-ratelimit-remaining-requests': String(tightest.remaining),
-    'x-ratelimit-reset-requests': formatResetDuration(tightest.resetAt - now),
-  }
+  const [limit, remaining, reset] = headerNames[kind]
+  into[limit] = String(tightest.limit)
+  into[remaining] = String(tightest.remaining)
+  into[reset] = formatResetDuration(tightest.resetAt - now)
+  return into
 }

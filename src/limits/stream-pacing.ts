@@ -3,7 +3,7 @@ import type { LimitsConfig } from '../config/schema.js'
 import type { RelayContext } from '../pipeline/context.js'
 import { parseLimits } from './limit-string.js'
 import { underPrefix } from '../http/pathname.js'
-import { levelOf } from './request-limits.js'
+import { levelOf } from './limit-rules.js'
 
 /**
  * OpenAI-Forward's token_rate_limit (seeds.md A.4.5): a minimum gap between the events of a streamed
@@ -73,7 +73,7 @@ export interface PacerHooks {
 /**
  * Writes one SSE answer to the client an event at a time, at least `gapMs` apart: the first at once,
  * each next one no sooner than `gapMs` after the previous write, and never before the client drained.
- * The byte stream is cut at blank lines (`\n\n`, `\r\n\r\n` and mixes); a partial event waits for its end.
+ * It takes whole events (upstream/sse.ts cuts them).
  */
 export class StreamPacer {
   private readonly gapMs: number
@@ -81,9 +81,6 @@ export class StreamPacer {
   private readonly hooks: PacerHooks
   private readonly queue: Buffer[] = []
   private queuedBytes = 0
-  /** Bytes of an event not complete yet, and where to resume looking for its end. */
-  private partial: Buffer | undefined
-  private scanFrom = 0
   private lastWriteAt = Number.NEGATIVE_INFINITY
   private timer: NodeJS.Timeout | undefined
   private waitingDrain = false
@@ -99,23 +96,19 @@ export class StreamPacer {
     this.hooks = hooks
   }
 
-  /** Takes upstream bytes; false asks the caller to pause the upstream until hooks.room(). */
-  push(chunk: Buffer): boolean {
+  /** Queues one whole event; false asks the caller to pause the upstream until hooks.room(). */
+  push(event: Buffer): boolean {
     if (this.stopped) return true
-    this.split(chunk)
+    this.queue.push(event)
+    this.queuedBytes += event.length
     this.pump()
     if (this.queue.length > MAX_QUEUED_EVENTS || this.queuedBytes > MAX_QUEUED_BYTES) this.holding = true
     return !this.holding
   }
 
-  /**
-   * The upstream is done: write what is queued at its pace, then call `last`. `complete` (a clean
-   * end) also sends a trailing event that lacked its blank line; after a break it is dropped.
-   */
-  finish(complete: boolean, last: () => void): void {
+  /** The upstream is done: write what is queued at its pace, then call `last`. */
+  finish(last: () => void): void {
     if (this.stopped) return
-    if (complete && this.partial !== undefined) this.enqueue(this.partial)
-    this.partial = undefined
     this.last = last
     this.pump()
   }
@@ -127,35 +120,7 @@ export class StreamPacer {
     this.timer = undefined
     this.queue.length = 0
     this.queuedBytes = 0
-    this.partial = undefined
     this.last = undefined
-  }
-
-  private enqueue(event: Buffer): void {
-    this.queue.push(event)
-    this.queuedBytes += event.length
-  }
-
-  private split(chunk: Buffer): void {
-    const bytes = this.partial === undefined ? chunk : Buffer.concat([this.partial, chunk])
-    let start = 0
-    let at = this.scanFrom
-    let newline: number
-    while ((newline = bytes.indexOf(10, at)) !== -1) {
-      const next = bytes[newline + 1]
-      // A line feed at the very end (or followed by a lone CR) cannot tell yet whether a blank line follows.
-      if (next === undefined || (next === 13 && newline + 2 >= bytes.length)) break
-      const end = next === 10 ? newline + 2 : next === 13 && bytes[newline + 2] === 10 ? newline + 3 : -1
-      if (end === -1) {
-        at = newline + 1
-        continue
-      }
-      this.enqueue(bytes.subarray(start, end))
-      start = end
-      at = end
-    }
-    this.partial = start < bytes.length ? bytes.subarray(start) : undefined
-    this.scanFrom = this.partial === undefined ? 0 : Math.max(0, (newline === -1 ? bytes.length : newline) - start)
   }
 
   private readonly tick = (): void => {

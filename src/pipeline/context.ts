@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { anonymous, type ClientIdentity } from '../access/client-keys.js'
+import type { UsageMeter } from '../answers/usage-meter.js'
 import type { RelayError } from '../errors.js'
+import type { TokenReservation } from '../limits/token-quotas.js'
 import type { Cancellable } from '../upstream/exchange.js'
 import type { TransportFailure } from '../upstream/errors.js'
 import type { CompiledRoute, CompiledUpstream } from '../routing/route-table.js'
@@ -54,6 +56,14 @@ export class RelayContext {
   model: string | undefined
   stream = false
   candidates: CompiledUpstream[] = []
+  /** Reads the answer's token usage as it is relayed; set when something needs it (token quotas). */
+  usageMeter: UsageMeter | undefined
+  /** The body with stream_options.include_usage added, for upstreams that may be asked (upstream.streamUsage). */
+  bodyAskingUsage: Buffer | undefined
+  /** The relayed attempt was sent bodyAskingUsage: the usage chunk and `usage: null` members are hidden again. */
+  hideStreamUsage = false
+  /** Tokens taken from quotas on admission, settled with the real usage when the request finishes. */
+  tokenReservation: TokenReservation | undefined
   /** Headers every answer to this request carries (e.g. x-ratelimit-*). */
   responseHeaders: Record<string, string> | undefined
   readonly outcome: Outcome = { status: undefined, upstream: undefined, attempts: 0, failures: [], error: undefined, completed: false }

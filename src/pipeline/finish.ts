@@ -1,3 +1,4 @@
+import { settleTokenReservation } from '../limits/token-quotas.js'
 import type { RelayContext } from './context.js'
 
 /**
@@ -5,6 +6,7 @@ import type { RelayContext } from './context.js'
  * Later stages of the project (records, metrics, notices) hook in here.
  */
 export function finishRequest(ctx: RelayContext): void {
+  if (ctx.tokenReservation !== undefined) settleTokenReservation(ctx)
   const { outcome } = ctx
   const status = outcome.status ?? outcome.error?.status
   const logger = ctx.runtime.logger

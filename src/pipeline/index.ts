@@ -1,9 +1,11 @@
 import type { Stage } from './run.js'
 import { answerPreflight } from './stages/answer-preflight.js'
+import { askStreamUsage } from './stages/ask-stream-usage.js'
 import { checkModelAccess } from './stages/check-model-access.js'
 import { forwardWithFailover } from './stages/forward.js'
 import { identifyClient } from './stages/identify-client.js'
 import { limitRequestRate } from './stages/limit-request-rate.js'
+import { limitTokenQuota } from './stages/limit-token-quota.js'
 import { pickCandidates } from './stages/pick-candidates.js'
 import { readRequest } from './stages/read-request.js'
 import { selectRoute } from './stages/select-route.js'
@@ -20,6 +22,8 @@ export const relayStages: readonly Stage[] = [
   checkModelAccess, //   forward-key level model list (403)
   pickCandidates, //     token and model allow/deny → ordered upstreams (401/403/404)
   limitRequestRate, //   request-rate rules, all or nothing (429 naming the limit)
+  limitTokenQuota, //    token quotas: reserve the estimate, settled at the finish (429 naming the quota)
+  askStreamUsage, //     a stream whose usage is needed asks for it (include_usage), hidden again on the way back
   forwardWithFailover, // attempts, failover, then relay the answer as it arrives (502/504/429)
 ]
 

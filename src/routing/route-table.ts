@@ -36,6 +36,8 @@ export interface CompiledUpstream {
   tokenHashes: ReadonlySet<string>
   noauth: boolean
   keepHeaders: boolean
+  /** May be asked for usage in streams (stream_options.include_usage). */
+  streamUsage: boolean
   extraHeaders: ReadonlyArray<readonly [string, string]>
 }
 
@@ -112,6 +114,7 @@ function compileUpstream(upstream: UpstreamConfig, index: number, route: RouteCo
     tokenHashes: new Set(tokens.map(hashToken)),
     noauth: upstream.noauth,
     keepHeaders: upstream.keepHeaders,
+    streamUsage: upstream.streamUsage,
     extraHeaders: Object.entries(upstream.headers ?? {}).map(([header, value]) => [header.toLowerCase(), value] as const),
   }
 }

@@ -1,10 +1,13 @@
 import { errors } from 'undici'
+import { withoutNullUsage } from '../answers/stream-usage.js'
+import type { UsageMeter } from '../answers/usage-meter.js'
 import { RelayError } from '../errors.js'
 import { StreamPacer } from '../limits/stream-pacing.js'
 import type { RelayContext } from '../pipeline/context.js'
 import { classifyTransportError, describeFailure, isTimeout } from './errors.js'
 import type { AnswerStart, UpstreamExchange } from './exchange.js'
 import { clientResponseHeaders } from './headers.js'
+import { SseSplitter } from './sse.js'
 
 /**
  * Sends the chosen upstream answer to the client as it arrives: status and headers first, then each
@@ -23,6 +26,10 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: U
 
   // Only a stream on a paced route gets a pacer; every other answer keeps the direct path below.
   const gapMs = isEventStream ? (ctx.runtime.streamPacing?.gapFor(ctx) ?? 0) : 0
+  // Usage is read from streams and JSON answers; other bodies (audio, files) cost no extra work.
+  const meter = isEventStream || (typeof contentType === 'string' && contentType.includes('json')) ? ctx.usageMeter : undefined
+  // A stream is cut into events only when something needs whole events; otherwise chunks pass as they come.
+  const byEvent = isEventStream && (gapMs > 0 || meter !== undefined || ctx.hideStreamUsage)
 
   return new Promise<void>((resolve) => {
     // Timed here rather than by undici's bodyTimeout, whose ~0.5 s clock ticks make short limits fire late. 0 = no limit.
@@ -33,6 +40,24 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: U
     }
     // While the pacer holds the upstream paused the wait is ours: its writes keep the idle timer from firing.
     const pacer = gapMs > 0 ? new StreamPacer(gapMs, res, { room: resume, heldProgress: () => idleTimer?.refresh() }) : undefined
+    let awaitingDrain = false
+    const drained = () => {
+      awaitingDrain = false
+      resume()
+    }
+    const write = (bytes: Buffer): boolean => {
+      if (pacer !== undefined) return pacer.push(bytes)
+      if (res.write(bytes)) return true
+      // One chunk may hold several events: the upstream is resumed once, at the drain.
+      if (!awaitingDrain) {
+        awaitingDrain = true
+        res.once('drain', drained)
+      }
+      return false
+    }
+    const events = byEvent ? new EventRelay(ctx, meter, write) : undefined
+    // Everything written has been handed over; `last` runs once a paced queue has drained too.
+    const flushThen = (last: () => void) => (pacer !== undefined ? pacer.finish(last) : last())
     res.once('close', () => {
       clearTimeout(idleTimer)
       pacer?.stop()
@@ -42,29 +67,64 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: U
     exchange.attach({
       data(chunk) {
         idleTimer?.refresh()
-        if (pacer !== undefined) return pacer.push(chunk)
-        if (res.write(chunk)) return true
-        res.once('drain', resume)
-        return false
+        if (events !== undefined) return events.push(chunk)
+        meter?.chunk(chunk)
+        return write(chunk)
       },
       end() {
         clearTimeout(idleTimer)
-        if (pacer !== undefined) pacer.finish(true, () => endAnswer(ctx))
-        else endAnswer(ctx)
+        // A clean end also sends a trailing event that lacked its blank line.
+        events?.finish(true)
+        if (!isEventStream) meter?.end()
+        flushThen(() => endAnswer(ctx))
       },
       error(error) {
         clearTimeout(idleTimer)
+        events?.finish(false)
         if (ctx.clientGone) return
         const failure = classifyTransportError(error)
         ctx.outcome.failures.push({ upstream: upstreamName, reason: failure, timeout: isTimeout(failure) })
         const relayError = new RelayError('RELAY_ERR_UPSTREAM_STREAM_BROKEN', `The upstream answer broke off: ${describeFailure(failure)}.`, { cause: error })
         ctx.outcome.error = relayError
         // A paced stream first writes the complete events it holds, at their pace.
-        if (pacer !== undefined) pacer.finish(false, () => breakAnswer(ctx, isEventStream, relayError))
-        else breakAnswer(ctx, isEventStream, relayError)
+        flushThen(() => breakAnswer(ctx, isEventStream, relayError))
       },
     })
   })
+}
+
+/**
+ * A stream relayed event by event: each whole event is shown to the usage meter, stripped of the
+ * usage the gateway asked for on its own, then written (or queued by the pacer).
+ */
+class EventRelay {
+  private readonly splitter = new SseSplitter()
+
+  constructor(
+    private readonly ctx: RelayContext,
+    private readonly meter: UsageMeter | undefined,
+    private readonly write: (event: Buffer) => boolean,
+  ) {}
+
+  /** False when the client (or the pacer) needs the upstream paused. */
+  push(chunk: Buffer): boolean {
+    let writable = true
+    for (const event of this.splitter.push(chunk)) writable = this.relay(event) && writable
+    return writable
+  }
+
+  /** The upstream ended; after a clean end a last event without its blank line still goes out. */
+  finish(complete: boolean): void {
+    const rest = this.splitter.rest()
+    if (complete && rest !== undefined) this.relay(rest)
+  }
+
+  private relay(event: Buffer): boolean {
+    const usageOnly = this.meter?.event(event) ?? false
+    if (!this.ctx.hideStreamUsage) return this.write(event)
+    if (usageOnly) return true
+    return this.write(withoutNullUsage(event))
+  }
 }
 
 function endAnswer(ctx: RelayContext): void {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { test, type TestContext } from 'node:test'
@@ -11,6 +10,7 @@ import { RedisCounterStore, type RedisCounterStoreOptions } from '../../src/stor
 import type { ConsumeResult, WindowLimit, WindowStrategy } from '../../src/storage/types.js'
 import { counterStoreContract } from '../contract/counter-store.js'
 import { freePort } from '../helpers/ports.js'
+import { startRedisServer, redisServerInstalled } from '../helpers/redis-server.js'
 import { reachable, redisUrl } from '../helpers/services.js'
 
 // The service gate of test/helpers/services.ts, at registration time: the contract registers its own
@@ -213,33 +213,8 @@ async function until(condition: () => boolean, ms: number): Promise<void> {
   assert.ok(condition(), `condition held within ${ms} ms`)
 }
 
-/** redis-server on `port` as a child process, resolved once it accepts connections. */
-async function startRedisServer(t: TestContext, port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  let output = ''
-  child.stdout?.setEncoding('utf8')
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: string) => {
-      output += chunk
-      if (output.includes('Ready to accept connections')) resolve()
-    })
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output}`)))
-  })
-  return child
-}
-
 test('Redis stopped and restarted: consume fails fast meanwhile and works again without a new store', async (t) => {
-  const missing = spawnSync('redis-server', ['--version']).error !== undefined
-  if (missing) {
-    if (process.env.LLM_RELAY_REQUIRE_SERVICES === '1') throw new Error('redis-server is not installed (LLM_RELAY_REQUIRE_SERVICES=1)')
-    t.skip('redis-server is not installed: skipped')
-    return
-  }
+  if (!redisServerInstalled(t)) return
   failOnUnhandled(t)
   const port = await freePort()
   let server = await startRedisServer(t, port)

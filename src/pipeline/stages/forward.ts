@@ -59,6 +59,8 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
   })
   for (const [name, value] of upstream.extraHeaders) headers[name] = value
   if (credential.ring !== undefined) upstream.adapter.setKey(headers, credential.ring.keyAt(credential.index))
+  // A stream whose usage is needed asks for it, where the upstream allows (ask-stream-usage stage).
+  const body = ctx.bodyAskingUsage !== undefined && upstream.streamUsage ? ctx.bodyAskingUsage : (ctx.body ?? null)
   const health = runtime.health.get(upstream.id)
   const timeout = ctx.stream ? upstream.timeouts.streamHeaders : upstream.timeouts.headers
   outcome.attempts++
@@ -75,7 +77,7 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
   }, timeout > 0 ? Math.min(timeout, remainingMs) : remainingMs)
   try {
     runtime.dispatcher.dispatch(
-      { origin: upstream.origin, path: upstreamPath(upstream, ctx.rest), method: ctx.method as Dispatcher.HttpMethod, headers, body: ctx.body ?? null },
+      { origin: upstream.origin, path: upstreamPath(upstream, ctx.rest), method: ctx.method as Dispatcher.HttpMethod, headers, body },
       exchange,
     )
   } catch (error) {
@@ -115,6 +117,7 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
   }
 
   if (status < 400) runtime.health.succeeded(upstream.id)
+  ctx.hideStreamUsage = body === ctx.bodyAskingUsage
   outcome.status = status
   outcome.upstream = upstream.name
   try {

@@ -1,6 +1,6 @@
 import { RelayError } from '../../errors.js'
-import { requestRateHeaders } from '../../limits/rate-headers.js'
-import type { RequestWindows } from '../../limits/request-limits.js'
+import type { MatchedWindows } from '../../limits/limit-rules.js'
+import { rateHeaders } from '../../limits/rate-headers.js'
 import type { LimitsRuntime } from '../../runtime.js'
 import { answersImmediately, type ConsumeResult } from '../../storage/types.js'
 import type { RelayContext } from '../context.js'
@@ -43,8 +43,8 @@ function backendFailed(limits: LimitsRuntime, error: unknown): undefined {
   return undefined
 }
 
-function decide(ctx: RelayContext, request: RequestWindows, result: ConsumeResult): undefined {
-  const headers = requestRateHeaders(result.states)
+function decide(ctx: RelayContext, request: MatchedWindows, result: ConsumeResult): undefined {
+  const headers = rateHeaders('requests', result.states)
   if (result.admitted) {
     ctx.responseHeaders = headers
     return

@@ -1,4 +1,4 @@
-import type { LimitsConfig, RequestLimitRule } from '../config/schema.js'
+import type { LimitRule } from '../config/schema.js'
 import type { RelayContext } from '../pipeline/context.js'
 import type { WindowLimit } from '../storage/types.js'
 import { underPrefix } from '../http/pathname.js'
@@ -7,7 +7,7 @@ import { parseLimits, type RateLimit } from './limit-string.js'
 interface CompiledRule {
   /** Stable across reloads while the rule is the same: its counters are kept. */
   id: string
-  per: RequestLimitRule['per']
+  per: LimitRule['per']
   route: string | undefined
   level: number | undefined
   model: string | undefined
@@ -17,22 +17,25 @@ interface CompiledRule {
 }
 
 /** The windows one request counts against, with the limit each stands for (for the 429 message and headers). */
-export interface RequestWindows {
+export interface MatchedWindows {
   windows: WindowLimit[]
   limits: RateLimit[]
 }
 
-const none: RequestWindows = { windows: [], limits: [] }
+const none: MatchedWindows = { windows: [], limits: [] }
 
-/** Request-rate rules compiled once per config: which rules a request matches and whose counter it shares. */
-export class RequestLimits {
+/**
+ * Limit rules (request-rate or token quota) compiled once per config: which rules a request matches
+ * and whose counter it shares. `kind` keeps request and token counters apart in the store.
+ */
+export class LimitRules {
   private readonly rules: CompiledRule[]
   /** OpenAI-Forward's global_rate_limit: per client, only when no other rule matched. */
   private readonly fallback: CompiledRule | undefined
 
-  constructor(config: LimitsConfig) {
-    this.rules = config.requests.map((rule) => compileRule(rule)).filter((rule) => rule.limits.length > 0)
-    const fallback = config.global === undefined ? undefined : compileRule({ limit: config.global, per: 'client' }, 'fallback|')
+  constructor(kind: 'rq' | 'tk', rules: readonly LimitRule[], fallbackPerClient?: string) {
+    this.rules = rules.map((rule) => compileRule(kind, rule)).filter((rule) => rule.limits.length > 0)
+    const fallback = fallbackPerClient === undefined ? undefined : compileRule(kind, { limit: fallbackPerClient, per: 'client' }, 'fallback|')
     this.fallback = fallback !== undefined && fallback.limits.length > 0 ? fallback : undefined
   }
 
@@ -40,7 +43,7 @@ export class RequestLimits {
     return this.rules.length > 0 || this.fallback !== undefined
   }
 
-  windowsFor(ctx: RelayContext): RequestWindows {
+  windowsFor(ctx: RelayContext): MatchedWindows {
     let matched: CompiledRule[] | undefined
     for (const rule of this.rules) if (matches(rule, ctx)) (matched ??= []).push(rule)
     if (matched === undefined) {
@@ -60,7 +63,7 @@ export class RequestLimits {
   }
 }
 
-function compileRule(rule: Pick<RequestLimitRule, 'limit' | 'per'> & Partial<RequestLimitRule>, idPrefix = ''): CompiledRule {
+function compileRule(kind: string, rule: Pick<LimitRule, 'limit' | 'per'> & Partial<LimitRule>, idPrefix = ''): CompiledRule {
   const id = `${idPrefix}${rule.per}|${rule.route ?? '*'}|${rule.level ?? '*'}|${rule.model ?? '*'}`
   const limits = parseLimits(rule.limit)
   return {
@@ -70,7 +73,7 @@ function compileRule(rule: Pick<RequestLimitRule, 'limit' | 'per'> & Partial<Req
     level: rule.level,
     model: rule.model,
     limits,
-    keyPrefixes: limits.map((limit) => `rq|${id}|${limit.amount}/${limit.windowMs}|`),
+    keyPrefixes: limits.map((limit) => `${kind}|${id}|${limit.amount}/${limit.windowMs}|`),
   }
 }
 
@@ -87,7 +90,7 @@ export function levelOf(ctx: RelayContext): number {
 }
 
 /** Whose counter a request shares. Never a raw token: client tokens are named by a digest fingerprint. */
-function scopeOf(per: RequestLimitRule['per'], ctx: RelayContext): string {
+function scopeOf(per: LimitRule['per'], ctx: RelayContext): string {
   switch (per) {
     case 'global':
       return 'all'

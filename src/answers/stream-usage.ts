@@ -1,0 +1,35 @@
+/**
+ * Asking a stream for its usage without the client noticing. With `stream_options.include_usage`
+ * OpenAI adds a last chunk (`choices: []`, the usage) and a `"usage":null` member to every other
+ * chunk. When the gateway asked and the client did not, both are taken out again on the way back.
+ */
+
+/** Chat and legacy completions are the endpoints whose streams take stream_options. */
+export function streamTakesUsageOption(pathname: string): boolean {
+  return pathname.endsWith('/chat/completions') || pathname.endsWith('/completions')
+}
+
+/** True when the client asked for usage itself (then nothing is hidden). */
+export function clientAskedStreamUsage(json: Record<string, unknown>): boolean {
+  const options = json.stream_options
+  return options !== null && typeof options === 'object' && (options as Record<string, unknown>).include_usage === true
+}
+
+/** The request body with include_usage turned on; other stream_options are kept. */
+export function bodyAskingStreamUsage(json: Record<string, unknown>): Buffer {
+  const options = json.stream_options !== null && typeof json.stream_options === 'object' ? json.stream_options : {}
+  return Buffer.from(JSON.stringify({ ...json, stream_options: { ...options, include_usage: true } }))
+}
+
+// Inside a JSON string every `"` is escaped, so a `,"usage":null` with bare quotes can only be a real
+// member of the event's object: text the model wrote is never touched.
+const NULL_USAGE = /,\s*"usage"\s*:\s*null(?=\s*[,}])/g
+const USAGE_NAME = Buffer.from('"usage"')
+
+/** The event without the `"usage":null` member include_usage added; the same buffer when it has none. */
+export function withoutNullUsage(event: Buffer): Buffer {
+  if (event.indexOf(USAGE_NAME) === -1) return event
+  const text = event.toString('utf8')
+  const stripped = text.replace(NULL_USAGE, '')
+  return stripped.length === text.length ? event : Buffer.from(stripped)
+}

@@ -1,0 +1,112 @@
+import { countTextTokens } from '../limits/token-count.js'
+import { eventData } from '../upstream/sse.js'
+
+/** What one exchange cost in tokens. */
+export interface Usage {
+  promptTokens: number
+  completionTokens: number
+  totalTokens: number
+  /** `upstream`: the answer's own `usage`; `counted`: the prompt estimate plus the answer's text counted here. */
+  source: 'upstream' | 'counted'
+}
+
+/** A plain answer bigger than this is not kept for its usage (it is still relayed in full); the estimate stands. */
+const MAX_JSON_BYTES = 16 * 1024 * 1024
+
+/**
+ * Reads what an answer cost while it is relayed, never holding it up: the upstream's `usage` (plain
+ * answers, the last chunk of a stream asked with include_usage, the Responses API's
+ * response.completed), and otherwise the generated text and tool-call arguments, counted with the
+ * tokenizer at the end.
+ */
+export class UsageMeter {
+  private reported: Usage | undefined
+  private generated = ''
+  private jsonChunks: Buffer[] | undefined
+  private jsonBytes = 0
+
+  /** One SSE event of a streamed answer; true when it is the usage-only chunk (`choices: []` with usage). */
+  event(event: Buffer): boolean {
+    const data = eventData(event)
+    if (data === undefined || data === '[DONE]') return false
+    const chunk = parseObject(data)
+    if (chunk === undefined) return false
+    const usage = usageOf(chunk.usage) ?? (chunk.type === 'response.completed' ? usageOf(objectAt(chunk.response)?.usage) : undefined)
+    if (usage !== undefined) this.reported = usage
+    if (typeof chunk.delta === 'string') this.generated += chunk.delta // Responses API text and argument deltas
+    const { choices } = chunk
+    if (!Array.isArray(choices)) return false
+    for (const choice of choices) this.collectChoice(objectAt(choice), 'delta')
+    return choices.length === 0 && usage !== undefined
+  }
+
+  /** A chunk of a plain (non-SSE) answer, kept until end() up to a bound. */
+  chunk(chunk: Buffer): void {
+    if (this.jsonBytes + chunk.length > MAX_JSON_BYTES) {
+      this.jsonChunks = undefined
+      this.jsonBytes = Number.POSITIVE_INFINITY
+      return
+    }
+    ;(this.jsonChunks ??= []).push(chunk)
+    this.jsonBytes += chunk.length
+  }
+
+  /** The plain answer is complete: read its usage and text. */
+  end(): void {
+    if (this.jsonChunks === undefined) return
+    const answer = parseObject(Buffer.concat(this.jsonChunks).toString('utf8'))
+    this.jsonChunks = undefined
+    if (answer === undefined) return
+    this.reported = usageOf(answer.usage) ?? usageOf(objectAt(answer.response)?.usage)
+    if (Array.isArray(answer.choices)) for (const choice of answer.choices) this.collectChoice(objectAt(choice), 'message')
+  }
+
+  /** The upstream's usage when it gave one, else the prompt estimate plus the counted answer text. */
+  usage(promptEstimate: number): Usage {
+    if (this.reported !== undefined) return this.reported
+    const completionTokens = countTextTokens(this.generated)
+    return { promptTokens: promptEstimate, completionTokens, totalTokens: promptEstimate + completionTokens, source: 'counted' }
+  }
+
+  private collectChoice(choice: Record<string, unknown> | undefined, field: 'delta' | 'message'): void {
+    if (choice === undefined) return
+    if (typeof choice.text === 'string') this.generated += choice.text // completions
+    const part = objectAt(choice[field])
+    if (part === undefined) return
+    if (typeof part.content === 'string') this.generated += part.content
+    if (typeof part.reasoning_content === 'string') this.generated += part.reasoning_content
+    if (Array.isArray(part.tool_calls)) {
+      for (const call of part.tool_calls) {
+        const fn = objectAt(objectAt(call)?.function)
+        if (typeof fn?.name === 'string') this.generated += fn.name
+        if (typeof fn?.arguments === 'string') this.generated += fn.arguments
+      }
+    }
+  }
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    return objectAt(JSON.parse(text))
+  } catch {
+    return undefined
+  }
+}
+
+function objectAt(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+}
+
+/** OpenAI's usage shapes: chat/completions (prompt_/completion_tokens) and Responses (input_/output_tokens). */
+function usageOf(value: unknown): Usage | undefined {
+  const usage = objectAt(value)
+  if (usage === undefined) return undefined
+  const prompt = numberAt(usage.prompt_tokens) ?? numberAt(usage.input_tokens)
+  const completion = numberAt(usage.completion_tokens) ?? numberAt(usage.output_tokens) ?? 0
+  if (prompt === undefined) return undefined
+  return { promptTokens: prompt, completionTokens: completion, totalTokens: numberAt(usage.total_tokens) ?? prompt + completion, source: 'upstream' }
+}
+
+function numberAt(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined
+}

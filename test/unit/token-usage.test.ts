@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { withoutNullUsage } from '../../src/answers/stream-usage.js'
+import { UsageMeter } from '../../src/answers/usage-meter.js'
+import { countTextTokens, estimatePromptTokens, loadTokenizer, maxOutputTokens } from '../../src/limits/token-count.js'
+import { SseSplitter, eventData } from '../../src/upstream/sse.js'
+
+await loadTokenizer()
+
+test('SseSplitter cuts at blank lines of any line ending, across chunks, and keeps each event whole', () => {
+  const splitter = new SseSplitter()
+  const out: string[] = []
+  const feed = (text: string) => out.push(...splitter.push(Buffer.from(text)).map((event) => event.toString()))
+  feed('data: a\n')
+  feed('\ndata: b\r\n\r')
+  feed('\ndata: c\n\ndata: d')
+  assert.deepEqual(out, ['data: a\n\n', 'data: b\r\n\r\n', 'data: c\n\n'])
+  assert.equal(splitter.rest()?.toString(), 'data: d')
+  assert.equal(eventData(Buffer.from('event: x\ndata: one\ndata:two\n\n')), 'one\ntwo')
+  assert.equal(eventData(Buffer.from(': comment\n\n')), undefined)
+})
+
+test('withoutNullUsage takes out only the usage: null member, never text the model wrote', () => {
+  const event = Buffer.from('data: {"id":"x","choices":[{"delta":{"content":",\\"usage\\":null"}}],"usage":null}\n\n')
+  assert.equal(withoutNullUsage(event).toString(), 'data: {"id":"x","choices":[{"delta":{"content":",\\"usage\\":null"}}]}\n\n')
+  const spaced = Buffer.from('data: {"a":1, "usage" : null }\n\n')
+  assert.equal(withoutNullUsage(spaced).toString(), 'data: {"a":1 }\n\n')
+  const plain = Buffer.from('data: {"a":1}\n\n')
+  assert.equal(withoutNullUsage(plain), plain, 'an event without usage is the same buffer')
+  const real = Buffer.from('data: {"choices":[],"usage":{"prompt_tokens":1}}\n\n')
+  assert.equal(withoutNullUsage(real), real, 'a real usage object is left alone')
+})
+
+test('UsageMeter: usage from a plain answer, from the usage chunk of a stream, from Responses, else counted text', () => {
+  const plain = new UsageMeter()
+  const body = Buffer.from(JSON.stringify({ choices: [{ message: { content: 'hi' } }], usage: { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 } }))
+  plain.chunk(body.subarray(0, 10))
+  plain.chunk(body.subarray(10))
+  plain.end()
+  assert.deepEqual(plain.usage(100), { promptTokens: 7, completionTokens: 2, totalTokens: 9, source: 'upstream' })
+
+  const stream = new UsageMeter()
+  assert.equal(stream.event(Buffer.from('data: {"choices":[{"delta":{"content":"Hello"}}],"usage":null}\n\n')), false)
+  assert.equal(stream.event(Buffer.from('data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}\n\n')), true)
+  assert.equal(stream.event(Buffer.from('data: [DONE]\n\n')), false)
+  assert.equal(stream.usage(100).totalTokens, 4)
+
+  const responses = new UsageMeter()
+  responses.event(Buffer.from('event: response.completed\ndata: {"type":"response.completed","response":{"usage":{"input_tokens":5,"output_tokens":6,"total_tokens":11}}}\n\n'))
+  assert.deepEqual(responses.usage(0), { promptTokens: 5, completionTokens: 6, totalTokens: 11, source: 'upstream' })
+
+  const counted = new UsageMeter()
+  counted.event(Buffer.from('data: {"choices":[{"delta":{"content":"The quick brown fox"}}]}\n\n'))
+  counted.event(Buffer.from('data: {"choices":[{"delta":{"tool_calls":[{"function":{"name":"f","arguments":"{\\"a\\":1}"}}]}}]}\n\n'))
+  const expected = countTextTokens('The quick brown foxf{"a":1}')
+  assert.deepEqual(counted.usage(10), { promptTokens: 10, completionTokens: expected, totalTokens: 10 + expected, source: 'counted' })
+})
+
+test('estimatePromptTokens counts messages with their framing, tools, prompt and input; maxOutputTokens takes n into account', () => {
+  const text = 'How many tokens is this sentence?'
+  const chat = estimatePromptTokens({ messages: [{ role: 'user', content: text }] })
+  assert.equal(chat, 3 + countTextTokens('user') + countTextTokens(text) + 3)
+  const parts = estimatePromptTokens({ messages: [{ role: 'user', content: [{ type: 'text', text }, { type: 'image_url', image_url: { url: 'x' } }] }] })
+  assert.equal(parts, chat + 255)
+  assert.ok(estimatePromptTokens({ messages: [], tools: [{ type: 'function', function: { name: 'lookup' } }] }) > 3)
+  assert.equal(estimatePromptTokens({ prompt: text }), countTextTokens(text))
+  assert.equal(estimatePromptTokens({ input: [text, text] }), 2 * countTextTokens(text))
+  assert.equal(estimatePromptTokens({ input: [[1, 2, 3]] }), 3)
+  assert.equal(estimatePromptTokens({ model: 'x' }), 0)
+  assert.equal(maxOutputTokens({ max_tokens: 50, n: 2 }), 100)
+  assert.equal(maxOutputTokens({ max_completion_tokens: 30, max_tokens: 50 }), 30)
+  assert.equal(maxOutputTokens({}), 0)
+})
