@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { pathnameOf } from './http/pathname.js'
 import { createRelayListener } from './http/relay-handler.js'
@@ -12,7 +12,7 @@ export interface AppState {
 }
 
 /** The gateway's own endpoints, served by Fastify; every other path is relayed. They shadow upstream paths of the same name. */
-const gatewayEndpoints = new Set(['/healthz', '/readyz'])
+const gatewayEndpoints = new Set(['/healthz', '/readyz', '/metrics', '/v1/metrics'])
 
 function isGatewayEndpoint(url: string | undefined): boolean {
   return url !== undefined && gatewayEndpoints.has(pathnameOf(url))
@@ -43,5 +43,12 @@ export function buildApp(holder: RuntimeHolder, state: AppState = { accepting: t
     const ready = state.accepting
     return reply.code(ready ? 200 : 503).send({ ready, config: 'loaded', routes: holder.current.routes.routes.length })
   })
+  // Prometheus text; /v1/metrics is where openai-api-route serves it.
+  const metrics = async (_request: unknown, reply: FastifyReply) => {
+    const { contentType, body } = await holder.metrics.text()
+    return reply.type(contentType).send(body)
+  }
+  app.get('/metrics', metrics)
+  app.get('/v1/metrics', metrics)
   return app
 }

@@ -7,6 +7,7 @@ import { LimitRules } from './limits/limit-rules.js'
 import { loadTokenizer } from './limits/token-count.js'
 import { StreamPacing } from './limits/stream-pacing.js'
 import type { Logger } from './log.js'
+import { GatewayMetrics } from './metrics/metrics.js'
 import { HealthBook } from './routing/health.js'
 import { RouteTable } from './routing/route-table.js'
 import { createCounterStore } from './storage/counter-store.js'
@@ -32,6 +33,8 @@ export interface Runtime {
   readonly dispatcher: Dispatcher
   readonly health: HealthBook
   readonly logger: Logger
+  /** Kept across reloads: counters never restart while the process lives. */
+  readonly metrics: GatewayMetrics
   /** The Access-Control-Allow-Origin value, or undefined when CORS is off. */
   readonly corsOrigin: string | undefined
   readonly limits: LimitsRuntime | undefined
@@ -45,6 +48,7 @@ export interface Runtime {
  */
 export class RuntimeHolder {
   current: Runtime
+  readonly metrics = new GatewayMetrics()
   private dispatcherKey: string
   /** Counters outlive reloads (a reload must not reset everyone's limits); replaced only when the backend changes. */
   private counters: { key: string; store: CounterStore; watch: BackendWatch } | undefined
@@ -52,7 +56,8 @@ export class RuntimeHolder {
   constructor(config: Readonly<Config>, logger: Logger) {
     const health = new HealthBook(config.failover.cooldown)
     this.dispatcherKey = dispatcherKeyOf(config)
-    this.current = build(config, logger, health, createDispatcher({ connectTimeout: config.timeouts.connect, proxy: config.proxy }), this.limitsFor(config, logger))
+    const dispatcher = createDispatcher({ connectTimeout: config.timeouts.connect, proxy: config.proxy })
+    this.current = build(config, logger, this.metrics, health, dispatcher, this.limitsFor(config, logger))
   }
 
   swap(config: Readonly<Config>): void {
@@ -66,7 +71,7 @@ export class RuntimeHolder {
       this.dispatcherKey = key
     }
     previous.health.policy = config.failover.cooldown
-    this.current = build(config, previous.logger, previous.health, dispatcher, this.limitsFor(config, previous.logger))
+    this.current = build(config, previous.logger, this.metrics, previous.health, dispatcher, this.limitsFor(config, previous.logger))
   }
 
   async close(): Promise<void> {
@@ -86,7 +91,7 @@ export class RuntimeHolder {
     const key = limits === undefined || !active ? undefined : `${limits.backend} ${limits.backendTimeout} ${limits.onBackendError}`
     if (this.counters?.key !== key) {
       const previous = this.counters
-      this.counters = key === undefined || limits === undefined ? undefined : { key, store: createCounterStore(limits), watch: new BackendWatch(logger, limits.onBackendError) }
+      this.counters = key === undefined || limits === undefined ? undefined : { key, store: createCounterStore(limits), watch: new BackendWatch(logger, limits.onBackendError, this.metrics.limitBackendErrors) }
       if (previous !== undefined) void previous.store.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the previous counter store failed'))
     }
     if (this.counters === undefined || limits === undefined || requests === undefined) return undefined
@@ -97,6 +102,7 @@ export class RuntimeHolder {
 function build(
   config: Readonly<Config>,
   logger: Logger,
+  metrics: GatewayMetrics,
   health: HealthBook,
   dispatcher: Dispatcher,
   limits: LimitsRuntime | undefined,
@@ -109,6 +115,7 @@ function build(
     dispatcher,
     health,
     logger,
+    metrics,
     corsOrigin: config.server.cors.enabled ? config.server.cors.origin : undefined,
     limits,
     streamPacing: StreamPacing.compile(config.limits?.streamPacing ?? []),

@@ -13,11 +13,14 @@ export class BackendWatch {
   constructor(
     private readonly logger: Logger,
     private readonly policy: 'fail-open' | 'fail-closed',
+    /** Counts every failure (the llm_relay_limit_backend_errors_total metric), logged or not. */
+    private readonly counter?: { inc(): void },
     private readonly intervalMs = 30_000,
   ) {}
 
   failed(error: unknown, now = Date.now()): void {
     this.failures++
+    this.counter?.inc()
     if (this.failing && now - this.lastLogAt < this.intervalMs) {
       this.suppressed++
       return

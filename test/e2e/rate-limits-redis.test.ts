@@ -5,6 +5,7 @@ import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { request } from 'undici'
 import { estimatePromptTokens, loadTokenizer } from '../../src/limits/token-count.js'
+import { metricValue } from '../helpers/metrics.js'
 import { startMock } from '../helpers/mock.js'
 import { freePort } from '../helpers/ports.js'
 import { redisServerInstalled, startRedisServer } from '../helpers/redis-server.js'
@@ -56,6 +57,7 @@ test('Redis down, fail-open: requests are admitted, the trouble is logged once, 
   const lines = relay.logs.filter((line) => line.includes('rate-limit backend unavailable'))
   assert.equal(lines.length, 1, lines.join('\n'))
   assert.match(lines[0]!, /fail-open/)
+  assert.equal(await metricValue(relay.url, 'llm_relay_limit_backend_errors_total'), 10, 'every failed check is counted in the metric')
 })
 
 test('Redis down, fail-closed: 503 with Retry-After and an OpenAI error body', async (t) => {

@@ -7,6 +7,7 @@ import OpenAI, { RateLimitError } from 'openai'
 import { request } from 'undici'
 import { loadConfig } from '../../src/config/load.js'
 import { ConfigError } from '../../src/config/errors.js'
+import { metricValue } from '../helpers/metrics.js'
 import { startMock } from '../helpers/mock.js'
 import { startRelay } from '../helpers/relay.js'
 
@@ -35,6 +36,7 @@ test('over a per-client limit: 429 naming the limit, Retry-After and x-ratelimit
   assert.equal(refused.headers['x-ratelimit-remaining-requests'], '0')
   assert.deepEqual(await refused.body.json(), { error: { message: 'Rate limit exceeded: 3 per 1 minute', type: 'rate_limit_error', param: null, code: 'RELAY_ERR_RATE_LIMITED' } })
   assert.equal(mock.requests.length, 3, 'the refused request never reached the upstream')
+  assert.equal(await metricValue(relay.url, 'llm_relay_rate_limited_total', { kind: 'requests' }), 1)
   // Another client has its own counter; the SDK sees a RateLimitError.
   assert.equal((await post(relay.url, 'client-b')).statusCode, 200)
   const sdk = new OpenAI({ apiKey: 'client-a', baseURL: `${relay.url}/v1`, maxRetries: 0 })

@@ -4,6 +4,7 @@ import { test } from 'node:test'
 import OpenAI from 'openai'
 import { request } from 'undici'
 import { estimatePromptTokens, loadTokenizer } from '../../src/limits/token-count.js'
+import { metricValue } from '../helpers/metrics.js'
 import { startMock } from '../helpers/mock.js'
 import { startRelay } from '../helpers/relay.js'
 
@@ -147,6 +148,7 @@ test('50 concurrent requests of 100 tokens on a 1,000-token budget: exactly 10 a
   assert.equal(admitted, 10)
   assert.equal(answers.filter((answer) => answer.status === 429).length, 40)
   assert.equal(mock.requests.length, 10)
+  assert.equal(await metricValue(relay.url, 'llm_relay_rate_limited_total', { kind: 'tokens' }), 40)
 })
 
 test('a failed request gives its whole reservation back; requests without a JSON body are not counted', async (t) => {

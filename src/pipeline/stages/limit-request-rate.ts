@@ -49,6 +49,7 @@ function decide(ctx: RelayContext, request: MatchedWindows, result: ConsumeResul
     ctx.responseHeaders = headers
     return
   }
+  ctx.runtime.metrics.rateLimited.inc({ kind: 'requests' })
   const refusing = result.states.findIndex((state) => state.remaining < 1)
   const limit = request.limits[refusing === -1 ? 0 : refusing]!
   throw new RelayError('RELAY_ERR_RATE_LIMITED', `Rate limit exceeded: ${limit.text}`, {

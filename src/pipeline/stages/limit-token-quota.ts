@@ -51,6 +51,7 @@ function decide(ctx: RelayContext, matched: MatchedWindows, result: ConsumeResul
     ctx.responseHeaders = rateHeaders('tokens', result.states, ctx.responseHeaders ?? {})
     return
   }
+  ctx.runtime.metrics.rateLimited.inc({ kind: 'tokens' })
   const headers = rateHeaders('tokens', result.states)
   const refusing = Math.max(0, result.states.findIndex((state) => state.remaining < amount))
   const limit = matched.limits[refusing]!

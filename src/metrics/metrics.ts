@@ -1,0 +1,42 @@
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client'
+
+/**
+ * Every metric of the gateway: names, help texts and label sets are defined here and nowhere else.
+ * One instance per gateway (kept across reloads), on its own registry, so that several gateways in
+ * one process (tests) never share or double-register counters.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry()
+
+  /** Checks the counter backend (Redis) could not answer; each one applied limits.onBackendError. */
+  readonly limitBackendErrors = new Counter({
+    name: 'llm_relay_limit_backend_errors_total',
+    help: 'Rate-limit checks the counter backend could not answer (down or slower than limits.backendTimeout).',
+    registers: [this.registry],
+  })
+
+  /** Requests refused by a request-rate rule or a token quota. */
+  readonly rateLimited = new Counter({
+    name: 'llm_relay_rate_limited_total',
+    help: 'Requests refused with 429 by a rate limit of the gateway, by kind (requests, tokens).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  })
+
+  /** The Prometheus text of this gateway's metrics and the process's own. */
+  async text(): Promise<{ contentType: string; body: string }> {
+    const merged = Registry.merge([processRegistry(), this.registry])
+    return { contentType: merged.contentType, body: await merged.metrics() }
+  }
+}
+
+let processMetrics: Registry | undefined
+
+/** Process metrics (CPU, memory, event loop lag, GC) are the process's, collected once whatever the number of gateways. */
+function processRegistry(): Registry {
+  if (processMetrics === undefined) {
+    processMetrics = new Registry()
+    collectDefaultMetrics({ register: processMetrics, prefix: 'llm_relay_' })
+  }
+  return processMetrics
+}
