@@ -1,8 +1,10 @@
+import { join } from 'node:path'
 import type { Dispatcher } from 'undici'
+import { AnswerCache } from './cache/answer-cache.js'
 import { ClientDirectory } from './access/client-keys.js'
 import { IpAccess } from './access/ip-access.js'
 import type { Config, LimitsConfig } from './config/schema.js'
-import { BackendWatch } from './limits/backend-watch.js'
+import { BackendWatch } from './storage/backend-watch.js'
 import { LimitRules } from './limits/limit-rules.js'
 import { loadTokenizer } from './limits/token-count.js'
 import { StreamPacing } from './limits/stream-pacing.js'
@@ -10,6 +12,7 @@ import type { Logger } from './log.js'
 import { GatewayMetrics } from './metrics/metrics.js'
 import { HealthBook } from './routing/health.js'
 import { RouteTable } from './routing/route-table.js'
+import { createCacheStore, type CacheStoreOptions } from './storage/cache-store.js'
 import { createCounterStore } from './storage/counter-store.js'
 import type { CounterStore } from './storage/types.js'
 import { createDispatcher } from './upstream/client.js'
@@ -38,6 +41,8 @@ export interface Runtime {
   /** The Access-Control-Allow-Origin value, or undefined when CORS is off. */
   readonly corsOrigin: string | undefined
   readonly limits: LimitsRuntime | undefined
+  /** The answer cache, present when some route caches. */
+  readonly cache: AnswerCache | undefined
   /** Minimum gaps between streamed events, present when a rule paces something. */
   readonly streamPacing: StreamPacing | undefined
 }
@@ -52,12 +57,14 @@ export class RuntimeHolder {
   private dispatcherKey: string
   /** Counters outlive reloads (a reload must not reset everyone's limits); replaced only when the backend changes. */
   private counters: { key: string; store: CounterStore; watch: BackendWatch } | undefined
+  /** Cached answers outlive reloads too; replaced only when the cache store's settings change. */
+  private answers: { key: string; cache: AnswerCache } | undefined
 
   constructor(config: Readonly<Config>, logger: Logger) {
     const health = new HealthBook(config.failover.cooldown)
     this.dispatcherKey = dispatcherKeyOf(config)
     const dispatcher = createDispatcher({ connectTimeout: config.timeouts.connect, proxy: config.proxy })
-    this.current = build(config, logger, this.metrics, health, dispatcher, this.limitsFor(config, logger))
+    this.current = build(config, logger, this.metrics, health, dispatcher, this.limitsFor(config, logger), this.cacheFor(config, logger))
   }
 
   swap(config: Readonly<Config>): void {
@@ -71,12 +78,31 @@ export class RuntimeHolder {
       this.dispatcherKey = key
     }
     previous.health.policy = config.failover.cooldown
-    this.current = build(config, previous.logger, this.metrics, previous.health, dispatcher, this.limitsFor(config, previous.logger))
+    this.current = build(config, previous.logger, this.metrics, previous.health, dispatcher, this.limitsFor(config, previous.logger), this.cacheFor(config, previous.logger))
   }
 
   async close(): Promise<void> {
     await this.current.dispatcher.close()
     await this.counters?.store.close()
+    await this.answers?.cache.close()
+  }
+
+  /** The answer cache when some route caches; its store is opened once and kept while its settings stay. */
+  private cacheFor(config: Readonly<Config>, logger: Logger): AnswerCache | undefined {
+    const options = config.routes.some((route) => route.cache !== undefined && route.cache.mode !== 'off') ? cacheStoreOptions(config) : undefined
+    const key = options === undefined ? undefined : JSON.stringify(options)
+    if (this.answers?.key !== key) {
+      const previous = this.answers
+      this.answers = undefined
+      if (options !== undefined && key !== undefined) {
+        const watch = new BackendWatch(logger, cacheWatchMessages, this.metrics.cacheBackendErrors)
+        const cache = new AnswerCache(createCacheStore(options), this.metrics, watch)
+        this.answers = { key, cache }
+        this.metrics.cacheEvictionsSource = () => cache.store.evictions
+      }
+      if (previous !== undefined) void previous.cache.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the previous cache store failed'))
+    }
+    return this.answers?.cache
   }
 
   /** The config's limits with the counters they count in; undefined (and no store open) when no rule limits anything. */
@@ -91,7 +117,7 @@ export class RuntimeHolder {
     const key = limits === undefined || !active ? undefined : `${limits.backend} ${limits.backendTimeout} ${limits.onBackendError}`
     if (this.counters?.key !== key) {
       const previous = this.counters
-      this.counters = key === undefined || limits === undefined ? undefined : { key, store: createCounterStore(limits), watch: new BackendWatch(logger, limits.onBackendError, this.metrics.limitBackendErrors) }
+      this.counters = key === undefined || limits === undefined ? undefined : { key, store: createCounterStore(limits), watch: new BackendWatch(logger, limitsWatchMessages(limits.onBackendError), this.metrics.limitBackendErrors) }
       if (previous !== undefined) void previous.store.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the previous counter store failed'))
     }
     if (this.counters === undefined || limits === undefined || requests === undefined) return undefined
@@ -106,6 +132,7 @@ function build(
   health: HealthBook,
   dispatcher: Dispatcher,
   limits: LimitsRuntime | undefined,
+  cache: AnswerCache | undefined,
 ): Runtime {
   return {
     config,
@@ -118,10 +145,26 @@ function build(
     metrics,
     corsOrigin: config.server.cors.enabled ? config.server.cors.origin : undefined,
     limits,
+    cache,
     streamPacing: StreamPacing.compile(config.limits?.streamPacing ?? []),
   }
 }
 
 function dispatcherKeyOf(config: Readonly<Config>): string {
   return `${config.proxy ?? ''} ${config.timeouts.connect}`
+}
+
+function limitsWatchMessages(policy: LimitsConfig['onBackendError']) {
+  const consequence = policy === 'fail-open' ? 'requests are admitted unlimited' : 'requests are refused with 503'
+  return { unavailable: `rate-limit backend unavailable (${policy}): ${consequence}`, available: 'rate-limit backend available again' }
+}
+
+const cacheWatchMessages = { unavailable: 'cache backend unavailable: requests go to the upstreams uncached', available: 'cache backend available again' }
+
+/** Only the options that apply to the chosen backend (createCacheStore refuses the others). */
+function cacheStoreOptions(config: Readonly<Config>): CacheStoreOptions {
+  const { backend, path, maxEntries, maxBytes, maxEntryBytes } = config.cache
+  if (backend === 'memory') return { backend, maxEntries, maxEntryBytes, ...(maxBytes !== undefined && { maxBytes }) }
+  if (backend === 'sqlite') return { backend, path: path ?? join(config.dataDir, 'cache.sqlite'), maxEntryBytes, ...(maxBytes !== undefined && { maxBytes }) }
+  return { backend, maxEntryBytes }
 }

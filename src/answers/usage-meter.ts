@@ -1,4 +1,5 @@
 import { countTextTokens } from '../limits/token-count.js'
+import type { ChatAssembler } from './chat-assembler.js'
 import { eventData } from '../upstream/sse.js'
 
 /** What one exchange cost in tokens. */
@@ -20,6 +21,8 @@ const MAX_JSON_BYTES = 16 * 1024 * 1024
  * tokenizer at the end.
  */
 export class UsageMeter {
+  /** Also builds the whole chat completion from what is read (the cache's leader request sets one). */
+  assembler: ChatAssembler | undefined
   private reported: Usage | undefined
   private generated = ''
   private jsonChunks: Buffer[] | undefined
@@ -31,6 +34,7 @@ export class UsageMeter {
     if (data === undefined || data === '[DONE]') return false
     const chunk = parseObject(data)
     if (chunk === undefined) return false
+    this.assembler?.chunk(chunk)
     const usage = usageOf(chunk.usage) ?? (chunk.type === 'response.completed' ? usageOf(objectAt(chunk.response)?.usage) : undefined)
     if (usage !== undefined) this.reported = usage
     if (typeof chunk.delta === 'string') this.generated += chunk.delta // Responses API text and argument deltas
@@ -57,6 +61,7 @@ export class UsageMeter {
     const answer = parseObject(Buffer.concat(this.jsonChunks).toString('utf8'))
     this.jsonChunks = undefined
     if (answer === undefined) return
+    this.assembler?.answer(answer)
     this.reported = usageOf(answer.usage) ?? usageOf(objectAt(answer.response)?.usage)
     if (Array.isArray(answer.choices)) for (const choice of answer.choices) this.collectChoice(objectAt(choice), 'message')
   }

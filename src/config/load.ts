@@ -46,7 +46,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     format = fromEnv ? 'openai-forward-env' : 'embedded'
     translation = fromEnv ?? { config: embeddedDefaults, notices: [] }
   }
-  const input = applyOverrides(translation.config, options.overrides ?? {}, env)
+  const input = resolvePaths(applyOverrides(translation.config, options.overrides ?? {}, env), cwd)
   return { config: validateConfig(input, file ?? format), format, file, notices: translation.notices }
 }
 
@@ -100,7 +100,7 @@ function translate(format: ConfigFormat, document: Record<string, unknown>): Tra
 
 /** Native sections later issues implement: accepted now, and said so at start. */
 function pendingSections(document: Record<string, unknown>): string[] {
-  const pending = { cache: 'issue 4: answer cache', records: 'issue 5: records' }
+  const pending = { records: 'issue 5: records' }
   return Object.entries(pending)
     .filter(([section]) => document[section] !== undefined)
     .map(([section, issue]) => `${section}: parsed, not implemented yet (${issue})`)
@@ -114,6 +114,16 @@ function applyOverrides(input: ConfigInput, overrides: NonNullable<LoadOptions['
   if (overrides.host !== undefined) server.host = overrides.host
   if (port !== undefined) server.port = port
   return { ...input, server, ...(dataDir !== undefined ? { dataDir } : {}) }
+}
+
+/** File paths of the config are relative to the working directory; later code (and reloads) must not depend on it. */
+function resolvePaths(input: ConfigInput, cwd: string): ConfigInput {
+  const dataDir = input.dataDir ?? './data'
+  // A value of the wrong type is left for validation to name.
+  const resolved: ConfigInput = { ...input, dataDir: typeof dataDir === 'string' && dataDir !== '' ? resolve(cwd, dataDir) : dataDir }
+  const cache = input.cache
+  if (cache !== null && typeof cache === 'object' && typeof cache.path === 'string') resolved.cache = { ...cache, path: resolve(cwd, cache.path) }
+  return resolved
 }
 
 /** Rules zod cannot see field by field. */

@@ -60,6 +60,21 @@ export const upstreamSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
 })
 
+const cacheMode = z.enum(['off', 'opt-in', 'always'])
+/** A route's answer cache: `off`, `opt-in`, `always`, or the object form with scope, ttl and paths. */
+const routeCache = z.preprocess(
+  (value) => (typeof value === 'string' ? { mode: value } : value),
+  z.strictObject({
+    /** opt-in: answered from cache only when the request asks (`caching: true` or `x-relay-cache: true`); always: unless it says no. */
+    mode: cacheMode,
+    /** client: entries per client identity, never crossing to another key; shared: one entry for everyone on the route. */
+    scope: z.enum(['client', 'shared']).default('client'),
+    ttl: duration.optional(),
+    /** Only these paths (after the route prefix, whole segments); default: chat, completions and embeddings on openai routes, everything on general ones. */
+    paths: z.array(z.string().regex(/^\//, 'expected a path starting with "/"')).optional(),
+  }),
+)
+
 export const routeSchema = z.strictObject({
   path: routePath,
   /** openai: understands OpenAI bodies (model, stream); general: forwards any request byte for byte. */
@@ -67,6 +82,7 @@ export const routeSchema = z.strictObject({
   strategy: z.enum(['ordered', 'random', 'weighted', 'least-inflight']).default('ordered'),
   clientTokens: z.array(secret).optional(),
   ...timeoutFields,
+  cache: routeCache.optional(),
   upstreams: z.array(upstreamSchema).min(1, 'a route needs at least one upstream'),
 })
 
@@ -188,16 +204,26 @@ export const configSchema = z.strictObject({
       streamPacing: z.array(streamPacingRule).default([]),
     })
     .optional(),
+  /** Where cached answers live; which routes cache what is said per route (`routes[].cache`). */
   cache: z
     .strictObject({
-      backend: z.string().default('memory'),
-      path: z.string().optional(),
-      openai: z.boolean().default(false),
-      general: z.boolean().default(false),
-      routes: z.array(z.string()).default([]),
-      defaultCaching: z.boolean().default(false),
+      /** memory (one process), sqlite (a file under dataDir, survives restarts) or a redis:// URL (shared by instances). */
+      backend: z
+        .string()
+        .regex(/^(memory|sqlite|rediss?:\/\/.+)$/, 'expected memory, sqlite or a redis:// URL such as redis://127.0.0.1:6379')
+        .default('memory'),
+      /** The SQLite file; default `<dataDir>/cache.sqlite`. */
+      path: z.string().min(1).optional(),
+      /** How long an answer stays; a route may set its own. */
+      ttl: duration.default(3_600_000),
+      /** memory: the most entries kept (least recently used go first). */
+      maxEntries: z.number().int().positive().default(10_000),
+      /** memory and sqlite: the most bytes kept in all. */
+      maxBytes: byteSize.optional(),
+      /** The largest answer stored; larger ones are relayed but not cached. */
+      maxEntryBytes: byteSize.default(4 * 1024 * 1024),
     })
-    .optional(),
+    .prefault({}),
   records: z
     .strictObject({
       backend: z.enum(['none', 'sqlite', 'postgres']).default('sqlite'),
@@ -213,3 +239,5 @@ export type RouteConfig = z.output<typeof routeSchema>
 export type UpstreamConfig = z.output<typeof upstreamSchema>
 export type LimitRule = z.output<typeof limitRule>
 export type LimitsConfig = NonNullable<Config['limits']>
+export type CacheConfig = Config['cache']
+export type RouteCacheConfig = NonNullable<RouteConfig['cache']>

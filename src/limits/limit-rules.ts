@@ -1,3 +1,4 @@
+import { clientScope } from '../access/client-scope.js'
 import type { LimitRule } from '../config/schema.js'
 import type { RelayContext } from '../pipeline/context.js'
 import type { WindowLimit } from '../storage/types.js'
@@ -101,8 +102,6 @@ function scopeOf(per: LimitRule['per'], ctx: RelayContext): string {
     case 'ip':
       return `ip:${ctx.clientIp}`
     case 'client':
-      if (ctx.identity.kind !== 'anonymous') return `${ctx.identity.kind}:${ctx.identity.name}`
-      // An unknown token (passed through) is its own client; no token at all is counted by address.
-      return ctx.tokenHash !== undefined ? `token:${ctx.tokenHash.slice(0, 16)}` : `ip:${ctx.clientIp}`
+      return clientScope(ctx)
   }
 }

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 
 /**
  * Every metric of the gateway: names, help texts and label sets are defined here and nowhere else.
@@ -21,6 +21,35 @@ export class GatewayMetrics {
     help: 'Requests refused with 429 by a rate limit of the gateway, by kind (requests, tokens).',
     labelNames: ['kind'] as const,
     registers: [this.registry],
+  })
+
+  /** Cache decisions: HIT (answered from cache), MISS (looked up, not there), BYPASS (not looked up). */
+  readonly cacheRequests = new Counter({
+    name: 'llm_relay_cache_requests_total',
+    help: 'Requests on cached paths by cache status (HIT, MISS, BYPASS).',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  })
+
+  readonly cacheStoredBytes = new Counter({
+    name: 'llm_relay_cache_stored_bytes_total',
+    help: 'Bytes of answers written to the cache.',
+    registers: [this.registry],
+  })
+
+  readonly cacheBackendErrors = new Counter({
+    name: 'llm_relay_cache_backend_errors_total',
+    help: 'Cache reads and writes the cache backend could not do (the request went on without the cache).',
+    registers: [this.registry],
+  })
+
+  /** Read from the cache store at scrape time; the runtime sets the source. */
+  cacheEvictionsSource: () => number = () => 0
+  readonly cacheEvictions: Gauge = new Gauge({
+    name: 'llm_relay_cache_evictions',
+    help: 'Cache entries dropped to make room or pruned as expired since the cache store was opened (memory and sqlite; Redis evicts without telling).',
+    registers: [this.registry],
+    collect: (): void => this.cacheEvictions.set(this.cacheEvictionsSource()),
   })
 
   /** The Prometheus text of this gateway's metrics and the process's own. */

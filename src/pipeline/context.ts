@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { anonymous, type ClientIdentity } from '../access/client-keys.js'
 import type { UsageMeter } from '../answers/usage-meter.js'
+import type { CacheFill } from '../cache/cache-fill.js'
 import type { RelayError } from '../errors.js'
 import type { TokenReservation } from '../limits/token-quotas.js'
 import type { Cancellable } from '../upstream/exchange.js'
@@ -64,6 +65,12 @@ export class RelayContext {
   hideStreamUsage = false
   /** Tokens taken from quotas on admission, settled with the real usage when the request finishes. */
   tokenReservation: TokenReservation | undefined
+  /** The body's `caching` field (OpenAI-Forward's per-request cache switch), taken out of the body. */
+  cachingFlag: boolean | undefined
+  /** HIT, MISS or BYPASS on paths a route caches; undefined elsewhere. */
+  cacheStatus: 'HIT' | 'MISS' | 'BYPASS' | undefined
+  /** Set on a cache miss whose answer is to be stored. */
+  cacheFill: CacheFill | undefined
   /** Headers every answer to this request carries (e.g. x-ratelimit-*). */
   responseHeaders: Record<string, string> | undefined
   readonly outcome: Outcome = { status: undefined, upstream: undefined, attempts: 0, failures: [], error: undefined, completed: false }

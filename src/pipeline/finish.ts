@@ -1,3 +1,4 @@
+import { saveToCache } from '../cache/save.js'
 import { settleTokenReservation } from '../limits/token-quotas.js'
 import type { RelayContext } from './context.js'
 
@@ -7,6 +8,7 @@ import type { RelayContext } from './context.js'
  */
 export function finishRequest(ctx: RelayContext): void {
   if (ctx.tokenReservation !== undefined) settleTokenReservation(ctx)
+  if (ctx.cacheFill !== undefined) saveToCache(ctx)
   const { outcome } = ctx
   const status = outcome.status ?? outcome.error?.status
   const logger = ctx.runtime.logger

@@ -9,6 +9,7 @@ import { limitTokenQuota } from './stages/limit-token-quota.js'
 import { pickCandidates } from './stages/pick-candidates.js'
 import { readRequest } from './stages/read-request.js'
 import { selectRoute } from './stages/select-route.js'
+import { serveFromCache } from './stages/serve-from-cache.js'
 
 /**
  * The request story, in order. Request ids and IP allow/deny run before this, as Fastify options
@@ -22,6 +23,7 @@ export const relayStages: readonly Stage[] = [
   checkModelAccess, //   forward-key level model list (403)
   pickCandidates, //     token and model allow/deny → ordered upstreams (401/403/404)
   limitRequestRate, //   request-rate rules, all or nothing (429 naming the limit)
+  serveFromCache, //     a cached answer → replayed here (HIT); else MISS/BYPASS, stored at the finish
   limitTokenQuota, //    token quotas: reserve the estimate, settled at the finish (429 naming the quota)
   askStreamUsage, //     a stream whose usage is needed asks for it (include_usage), hidden again on the way back
   forwardWithFailover, // attempts, failover, then relay the answer as it arrives (502/504/429)

@@ -1,4 +1,5 @@
 import { hashToken } from '../access/client-keys.js'
+import { compileRouteCache, type RouteCache } from '../cache/route-cache.js'
 import type { Config, RouteConfig, UpstreamConfig } from '../config/schema.js'
 import { pathnameOf, underPrefix } from '../http/pathname.js'
 import { providers, type ProviderAdapter } from '../providers/index.js'
@@ -50,6 +51,8 @@ export interface CompiledRoute {
   requiresToken: boolean
   /** True when a model allow/deny list exists, so multipart bodies need their model field read. */
   filtersModels: boolean
+  /** The answer cache of this route; undefined when off. */
+  cache: RouteCache | undefined
 }
 
 export interface RouteMatch {
@@ -85,6 +88,7 @@ function compileRoute(route: RouteConfig, config: Readonly<Config>): CompiledRou
     upstreams,
     requiresToken: upstreams.some((upstream) => !upstream.noauth && upstream.tokenHashes.size > 0),
     filtersModels: upstreams.some((upstream) => upstream.allow !== undefined || upstream.deny !== undefined),
+    cache: compileRouteCache(route, config),
   }
 }
 

@@ -24,6 +24,12 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: U
   // Headers go out now, so a client sees the stream start before its first event.
   if (isEventStream) res.flushHeaders()
 
+  const fill = ctx.cacheFill
+  if (fill !== undefined) {
+    fill.status = answer.statusCode
+    fill.contentType = typeof contentType === 'string' ? contentType : undefined
+  }
+  const copy = fill?.copy
   // Only a stream on a paced route gets a pacer; every other answer keeps the direct path below.
   const gapMs = isEventStream ? (ctx.runtime.streamPacing?.gapFor(ctx) ?? 0) : 0
   // Usage is read from streams and JSON answers; other bodies (audio, files) cost no extra work.
@@ -46,6 +52,7 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: U
       resume()
     }
     const write = (bytes: Buffer): boolean => {
+      copy?.push(bytes)
       if (pacer !== undefined) return pacer.push(bytes)
       if (res.write(bytes)) return true
       // One chunk may hold several events: the upstream is resumed once, at the drain.

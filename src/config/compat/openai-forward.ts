@@ -27,6 +27,7 @@ type AccessInput = NonNullable<ConfigInput['access']>
 type LimitsInput = NonNullable<ConfigInput['limits']>
 type RateRule = NonNullable<LimitsInput['requests']>[number]
 type CacheInput = NonNullable<ConfigInput['cache']>
+type RouteCacheInput = Exclude<RouteInput['cache'], string | undefined>
 
 const defaultForward = [{ base_url: 'https://api.openai.com', route: '/', type: 'openai' }]
 const strategies = new Set(['fixed-window', 'moving-window', 'fixed-window-elastic-expiry'])
@@ -222,30 +223,43 @@ function readLimits(settings: Settings, issues: Issues, notices: string[]): Limi
   return Object.keys(limits).length === 0 ? undefined : limits
 }
 
-function readCache(settings: Settings, issues: Issues, notices: string[]): CacheInput | undefined {
+/** What OpenAI-Forward's cache settings become: the store, and the mode of each route by its type. */
+interface CacheTranslation {
+  store: CacheInput | undefined
+  openai: RouteCacheInput | undefined
+  general: RouteCacheInput | undefined
+}
+
+/** The endpoints OpenAI-Forward cached on openai routes (chat and embeddings), with completions. */
+const openaiCachePaths = ['/v1/chat/completions', '/v1/completions', '/v1/embeddings']
+
+function readCache(settings: Settings, issues: Issues, notices: string[]): CacheTranslation {
   const { values, form } = settings
   const flag = (setting: Setting | undefined): boolean | undefined => (setting ? readBoolean(setting.value, setting.path, issues, form) : undefined)
-  const openai = flag(values.cacheOpenai)
-  const general = flag(values.cacheGeneral)
-  const defaultCaching = flag(values.defaultCaching)
-  const routes = values.cacheRoutes ? readStringList(values.cacheRoutes.value, values.cacheRoutes.path, issues) : undefined
-  const path = values.cachePath ? readString(values.cachePath.value, values.cachePath.path, issues) : undefined
+  const openai = flag(values.cacheOpenai) === true
+  const general = flag(values.cacheGeneral) === true
+  const defaultCaching = flag(values.defaultCaching) === true
+  const routes = (values.cacheRoutes ? readStringList(values.cacheRoutes.value, values.cacheRoutes.path, issues) : undefined) ?? []
+  const root = values.cachePath ? readString(values.cachePath.value, values.cachePath.path, issues) : undefined
   // The seed took MEMORY, LMDB or LevelDB in any case and failed on anything else.
   const backend = values.cacheBackend ? readString(values.cacheBackend.value, values.cacheBackend.path, issues)?.toLowerCase() : undefined
   if (backend !== undefined && !cacheBackends.has(backend)) issues.add(values.cacheBackend?.path ?? '', 'expected MEMORY, LMDB or LevelDB', backend)
-  const cache: CacheInput = {
-    ...(openai !== undefined && { openai }),
-    ...(general !== undefined && { general }),
-    ...(routes !== undefined && { routes }),
-    ...(backend !== undefined && { backend }),
-    ...(path !== undefined && { path }),
-    // The seed forced the default off unless some cache was on.
-    ...(defaultCaching !== undefined && { defaultCaching: defaultCaching && (openai === true || general === true) }),
+  const store: CacheInput = {}
+  if (backend === 'lmdb' || backend === 'leveldb') {
+    store.backend = 'sqlite'
+    notices.push(notice(values.cacheBackend?.path ?? 'cache.backend', `${backend} is kept in SQLite instead (a file under the data directory; it survives restarts like ${backend} did)`))
   }
-  if (Object.keys(cache).length === 0) return undefined
-  const paths = [values.cacheOpenai, values.cacheGeneral, values.cacheRoutes, values.cacheBackend, values.cachePath, values.defaultCaching].flatMap((setting) => (setting ? [setting.path] : []))
-  notices.push(notice(paths.join(', '), 'parsed, not implemented yet (issue 4: answer cache)'))
-  return cache
+  if (root !== undefined && store.backend === 'sqlite') {
+    if (/^[a-z]+:\/\//i.test(root)) notices.push(notice(values.cachePath?.path ?? '', 'a FlaxKV server URL is not supported: the SQLite file stays under the data directory'))
+    else store.path = `${root.replace(/\/+$/, '')}/cache.sqlite`
+  }
+  // The seed wrote every answer and read when the request's `caching` (default DEFAULT_REQUEST_CACHING_VALUE) said so.
+  const openaiRoutes = openai ? { mode: defaultCaching ? ('always' as const) : ('opt-in' as const), paths: [...new Set([...openaiCachePaths, ...routes])] } : undefined
+  // General routes cached only the paths of CACHE_ROUTES (the seed never wrote them: a bug, fixed here).
+  let generalRoutes: RouteCacheInput | undefined
+  if (general && routes.length > 0) generalRoutes = { mode: 'always', paths: routes }
+  else if (general) notices.push(notice(values.cacheGeneral?.path ?? 'cache.general', 'no CACHE_ROUTES listed: general routes cache nothing, as in OpenAI-Forward'))
+  return { store: Object.keys(store).length > 0 ? store : undefined, openai: openaiRoutes, general: generalRoutes }
 }
 
 function translate(settings: Settings, source: string, issues: Issues): Translation {
@@ -257,6 +271,10 @@ function translate(settings: Settings, source: string, issues: Issues): Translat
   const proxy = values.proxy ? readHttpUrl(values.proxy.value, values.proxy.path, issues) : undefined
   const limits = readLimits(settings, issues, notices)
   const cache = readCache(settings, issues, notices)
+  for (const route of routes) {
+    const mode = route.type === 'general' ? cache.general : cache.openai
+    if (mode !== undefined) route.cache = mode
+  }
   const chatLog = values.logOpenai ? readBoolean(values.logOpenai.value, values.logOpenai.path, issues, form) : undefined
   if (values.logOpenai && chatLog) notices.push(notice(values.logOpenai.path, 'parsed, not implemented yet (issue 5: records)'))
   if (values.defaultStream) {
@@ -279,7 +297,7 @@ function translate(settings: Settings, source: string, issues: Issues): Translat
       // The seed retried a failed send 3 times: one attempt plus 3 retries.
       failover: { maxAttempts: 4 },
       ...(limits && { limits }),
-      ...(cache && { cache }),
+      ...(cache.store && { cache: cache.store }),
       // log.openai wrote chat logs; they become chat records in the embedded SQLite store.
       ...(chatLog && { records: { backend: 'sqlite' as const, chat: true } }),
     },

@@ -43,9 +43,25 @@ function readOpenAIJson(ctx: RelayContext, body: Buffer): void {
   if (stream !== undefined && stream !== null && typeof stream !== 'boolean') {
     throw new RelayError('RELAY_ERR_BAD_FIELD', `'stream' must be a boolean, got ${describe(stream)}.`, { param: 'stream' })
   }
+  if (Object.hasOwn(json, 'caching')) takeCachingFlag(ctx, json)
   ctx.json = json
   ctx.model = model
   ctx.stream = stream === true
+}
+
+/**
+ * OpenAI-Forward's per-request cache switch (`extra_body={"caching": true}` in the SDK) is the
+ * gateway's, not the upstream's: it is taken out of the body on every openai route, since OpenAI
+ * refuses unknown fields.
+ */
+function takeCachingFlag(ctx: RelayContext, json: Record<string, unknown>): void {
+  const { caching } = json
+  if (caching !== null && typeof caching !== 'boolean') {
+    throw new RelayError('RELAY_ERR_BAD_FIELD', `'caching' must be a boolean, got ${describe(caching)}.`, { param: 'caching' })
+  }
+  ctx.cachingFlag = caching ?? undefined
+  delete json.caching
+  ctx.body = Buffer.from(JSON.stringify(json))
 }
 
 /** General routes forward anything; the model is read only for allow/deny and level rules, and a body that does not parse just has none. */
