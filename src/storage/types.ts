@@ -76,3 +76,55 @@ export interface CacheStore {
   readonly evictions: number
   close(): Promise<void>
 }
+
+// ---------------------------------------------------------------------------------------------
+// Request records (issue 5 point 2)
+// ---------------------------------------------------------------------------------------------
+
+import type { RequestRecord } from '../records/record.js'
+
+/**
+ * Which records to read. Every field narrows; none given reads everything. Times are epoch ms of the
+ * record's `time` (when the request arrived).
+ */
+export interface RecordQuery {
+  /** Records at or after this time. */
+  since?: number
+  /** Records before this time. */
+  until?: number
+  /** One final status, or 'error' for every status >= 400. */
+  status?: number | 'error'
+  model?: string
+  route?: string
+  /** The record's clientId. */
+  client?: string
+  /** Only records that kept content (a request body, an answer or tool calls): chat logs. */
+  chatOnly?: boolean
+  /** At most this many (the newest); no limit when absent, so a caller on a large table should give one. */
+  limit?: number
+  /** Records strictly after this time, for `logs --follow`. */
+  afterTime?: number
+}
+
+export interface RecordPruneOptions {
+  /** Delete records older than this epoch ms. */
+  olderThan?: number
+  /** Delete the oldest records beyond this many. */
+  keepRows?: number
+  /** The most rows one call deletes, so that a large backlog is pruned in short steps. */
+  batchSize: number
+}
+
+/**
+ * Request records and chat logs. Backends: SQLite (embedded, the default) and PostgreSQL (shared by
+ * instances). Written in batches off the hot path by records/writer.ts, never per request.
+ */
+export interface RecordStore {
+  /** Stores the records in one transaction: all of them or none. An empty batch does nothing. */
+  write(records: readonly RequestRecord[]): Promise<void>
+  /** The matching records, newest first (records of the same ms in reverse order of writing). */
+  query(filter: RecordQuery): Promise<RequestRecord[]>
+  /** Deletes at most batchSize records, oldest first, that are too old or beyond keepRows; how many it deleted. */
+  prune(options: RecordPruneOptions): Promise<number>
+  close(): Promise<void>
+}

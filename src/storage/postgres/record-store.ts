@@ -1,0 +1,181 @@
+import pg from 'pg'
+import type { RequestRecord } from '../../records/record.js'
+import { checkPruneOptions, recordColumns, recordConditions, recordFromRow, type RowValue, rowValues } from '../record-row.js'
+import type { RecordPruneOptions, RecordQuery, RecordStore } from '../types.js'
+import { migratePostgresRecords, quoteSchema } from './record-migrations.js'
+
+export interface PostgresRecordStoreOptions {
+  /** A postgres:// or postgresql:// connection URL. */
+  url: string
+  /** The schema holding the tables, created when missing; default `public`. */
+  schema?: string
+  /** Connections at most; default 4 (records are written one batch at a time). */
+  poolSize?: number
+  /** The longest to wait for a connection; default 2000 ms. */
+  connectTimeoutMs?: number
+  /** The longest one statement may run, enforced by the server and, a second later, by the client; default 5000 ms. */
+  statementTimeoutMs?: number
+}
+
+// Bind parameters per statement are limited to 65535; 1000 rows of 24 columns stay well below.
+const ROWS_PER_INSERT = 1000
+
+const jsonColumns = new Set<number>([recordColumns.indexOf('attempts'), recordColumns.indexOf('content')])
+
+// PostgreSQL text cannot hold NUL, and jsonb refuses \u0000 and lone surrogate escapes (which
+// JSON.stringify writes for a lone surrogate). A client's request body may contain either; one such
+// record would fail its whole batch, so they become U+FFFD. An escape counts only after an even run
+// of backslashes: `\\u0000` is a backslash followed by text.
+const badJsonEscape = /(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/gi
+
+function storable(value: RowValue, column: number): RowValue {
+  if (typeof value !== 'string') return value
+  return jsonColumns.has(column) ? value.replace(badJsonEscape, '$1\\ufffd') : value.replaceAll('\0', '\uFFFD')
+}
+
+const chatOnlySql = `content ?| array['request', 'response', 'toolCalls']`
+
+const selectColumns = recordColumns.map((column) => (column === 'attempts' || column === 'content' ? `${column}::text AS ${column}` : column)).join(', ')
+
+function checkOptions(options: PostgresRecordStoreOptions): void {
+  if (typeof options.url !== 'string' || !/^postgres(ql)?:\/\//.test(options.url)) {
+    throw new TypeError('PostgresRecordStore: options.url must be a postgres:// or postgresql:// URL')
+  }
+  const bounds = { poolSize: [1, 100], connectTimeoutMs: [1, 60_000], statementTimeoutMs: [1, 600_000] } as const
+  for (const [name, [min, max]] of Object.entries(bounds)) {
+    const value = options[name as keyof typeof bounds]
+    if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
+      throw new RangeError(`PostgresRecordStore: options.${name} must be an integer from ${min} to ${max} (got ${String(value)})`)
+    }
+  }
+}
+
+/**
+ * RecordStore on PostgreSQL, shared by every gateway instance pointed at the same database and
+ * schema. The tables are created (migrated) on first use, and again on the next call if that failed,
+ * so that a database down at start does not need a restart. Every statement is bounded in time: a
+ * dead or slow database fails a write, it never hangs the writer.
+ */
+export class PostgresRecordStore implements RecordStore {
+  readonly #pool: pg.Pool
+  readonly #schema: string
+  readonly #table: string
+  readonly #countTable: string
+  #migrated: Promise<unknown> | undefined
+  #closed = false
+
+  constructor(options: PostgresRecordStoreOptions) {
+    checkOptions(options)
+    this.#schema = options.schema ?? 'public'
+    this.#table = `${quoteSchema(this.#schema)}.request_records`
+    this.#countTable = `${quoteSchema(this.#schema)}.request_records_count`
+    const statementTimeout = options.statementTimeoutMs ?? 5000
+    this.#pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 4,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
+      statement_timeout: statementTimeout,
+      // The client-side bound catches a server that stopped answering (the server-side one cannot).
+      query_timeout: statementTimeout + 1000,
+      idleTimeoutMillis: 10_000,
+      allowExitOnIdle: true,
+      application_name: 'llm-relay',
+    })
+    // An idle connection that breaks (database restarted) is dropped by the pool; without a listener
+    // its 'error' event would crash the process. The next call opens a new connection.
+    this.#pool.on('error', () => {})
+  }
+
+  async write(records: readonly RequestRecord[]): Promise<void> {
+    this.#checkOpen()
+    if (records.length === 0) return
+    await this.#ready()
+    if (records.length <= ROWS_PER_INSERT) {
+      await this.#pool.query(this.#insertSql(records.length), this.#insertParams(records))
+      return
+    }
+    const client = await this.#pool.connect()
+    let failure: Error | undefined
+    try {
+      await client.query('BEGIN')
+      for (let start = 0; start < records.length; start += ROWS_PER_INSERT) {
+        const chunk = records.slice(start, start + ROWS_PER_INSERT)
+        await client.query(this.#insertSql(chunk.length), this.#insertParams(chunk))
+      }
+      await client.query('COMMIT')
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error))
+      await client.query('ROLLBACK').catch(() => {})
+      throw failure
+    } finally {
+      client.release(failure)
+    }
+  }
+
+  async query(filter: RecordQuery): Promise<RequestRecord[]> {
+    this.#checkOpen()
+    const params: RowValue[] = []
+    const where = recordConditions(filter, (value) => `$${params.push(value)}`, chatOnlySql)
+    const limit = filter.limit === undefined ? '' : ` LIMIT $${params.push(filter.limit)}`
+    await this.#ready()
+    const { rows } = await this.#pool.query<Record<string, unknown>>(
+      `SELECT ${selectColumns} FROM ${this.#table} WHERE ${where} ORDER BY time DESC, seq DESC${limit}`,
+      params,
+    )
+    return rows.map(recordFromRow)
+  }
+
+  async prune(options: RecordPruneOptions): Promise<number> {
+    this.#checkOpen()
+    checkPruneOptions(options)
+    const { olderThan, keepRows, batchSize } = options
+    await this.#ready()
+    let deleted = 0
+    if (olderThan !== undefined) {
+      const result = await this.#pool.query(
+        `DELETE FROM ${this.#table} WHERE seq IN (SELECT seq FROM ${this.#table} WHERE time < $1 ORDER BY time, seq LIMIT $2)`,
+        [Math.floor(olderThan), batchSize],
+      )
+      deleted += result.rowCount ?? 0
+    }
+    if (keepRows !== undefined && deleted < batchSize) {
+      // Count and victims in one statement (one snapshot): two instances pruning at once never
+      // delete below keepRows, they only skip rows the other one already took.
+      const result = await this.#pool.query(
+        `DELETE FROM ${this.#table} WHERE seq IN (SELECT seq FROM ${this.#table} ORDER BY time, seq
+          LIMIT GREATEST(0, LEAST($1, (SELECT n FROM ${this.#countTable}) - $2)))`,
+        [batchSize - deleted, keepRows],
+      )
+      deleted += result.rowCount ?? 0
+    }
+    return deleted
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#pool.end()
+  }
+
+  #ready(): Promise<unknown> {
+    this.#migrated ??= migratePostgresRecords(this.#pool, this.#schema).catch((error: unknown) => {
+      this.#migrated = undefined
+      throw error
+    })
+    return this.#migrated
+  }
+
+  #insertSql(rows: number): string {
+    const width = recordColumns.length
+    const tuples = Array.from({ length: rows }, (_, row) => `(${recordColumns.map((_, column) => `$${row * width + column + 1}`).join(', ')})`)
+    return `INSERT INTO ${this.#table} (${recordColumns.join(', ')}) VALUES ${tuples.join(', ')}`
+  }
+
+  #insertParams(records: readonly RequestRecord[]): RowValue[] {
+    return records.flatMap((record) => rowValues(record).map(storable))
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new Error('PostgresRecordStore: the store is closed')
+  }
+}

@@ -1,0 +1,88 @@
+import type { SqliteDatabase } from './database.js'
+
+/**
+ * The versioned schema of the SQLite request records. A migration is never edited once released:
+ * a change is a new entry at the end. Each runs once, in order, in its own IMMEDIATE transaction
+ * (which takes the write lock first, so two processes opening one file cannot both apply it), and
+ * is noted in `request_records_migrations`: a table of our own rather than PRAGMA user_version,
+ * because other stores may share the file.
+ */
+export interface SqliteMigration {
+  version: number
+  name: string
+  sql: string
+}
+
+export const sqliteRecordMigrations: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    name: 'request records',
+    // `seq` (the rowid) orders records of the same ms and is what deletes pick by: the request id is
+    // not unique. Each filter index ends in `time` (and, implicitly, the rowid), so a filtered
+    // `logs` query reads the newest first without sorting. The one-row count table spares pruning
+    // to a row count a count(*) on the event loop; the store updates it in the transaction of each
+    // write and prune (once per batch: a per-row trigger doubled the cost of an insert).
+    sql: `
+      CREATE TABLE request_records (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL,
+        time INTEGER NOT NULL,
+        route TEXT,
+        method TEXT NOT NULL,
+        path TEXT NOT NULL,
+        client_id TEXT,
+        client_ip TEXT,
+        user_agent TEXT,
+        model TEXT,
+        stream INTEGER NOT NULL,
+        upstream TEXT,
+        attempts TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        headers_ms REAL,
+        first_byte_ms REAL,
+        total_ms REAL NOT NULL,
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        total_tokens INTEGER,
+        tokens_source TEXT,
+        cache TEXT,
+        error TEXT,
+        level TEXT NOT NULL,
+        content TEXT
+      );
+      CREATE INDEX request_records_time ON request_records (time);
+      CREATE INDEX request_records_status ON request_records (status, time);
+      CREATE INDEX request_records_model ON request_records (model, time);
+      CREATE INDEX request_records_route ON request_records (route, time);
+      CREATE INDEX request_records_client ON request_records (client_id, time);
+      CREATE TABLE request_records_count (n INTEGER NOT NULL);
+      INSERT INTO request_records_count (n) VALUES (0);
+    `,
+  },
+]
+
+/** Applies the migrations not yet applied, in order; returns the versions it applied. */
+export function migrateSqliteRecords(db: SqliteDatabase, migrations: readonly SqliteMigration[] = sqliteRecordMigrations): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS request_records_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL
+  )`)
+  const latest = db.prepare<[], { version: number | null }>('SELECT max(version) AS version FROM request_records_migrations')
+  const note = db.prepare('INSERT INTO request_records_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+  const known = migrations.at(-1)?.version ?? 0
+  const applied: number[] = []
+  for (const migration of migrations) {
+    const apply = db.transaction(() => {
+      // Read inside the write lock: another process may have applied it while we waited.
+      const current = latest.get()?.version ?? 0
+      if (current > known) {
+        throw new Error(`request records: the database's schema version ${current} is newer than this llm-relay knows (${known}); upgrade llm-relay`)
+      }
+      if (migration.version <= current) return
+      db.exec(migration.sql)
+      note.run(migration.version, migration.name, Date.now())
+      applied.push(migration.version)
+    })
+    apply.immediate()
+  }
+  return applied
+}
