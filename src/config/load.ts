@@ -151,5 +151,9 @@ function crossFieldIssues(config: Config): ConfigIssue[] {
       issues.push({ path: `access.forwardKeys.${index}.level`, problem: 'no entry in access.levels for this level', value: forwardKey.level })
     }
   })
+  const { maxBytes, maxEntryBytes } = config.cache
+  if (maxBytes !== undefined && maxEntryBytes > maxBytes) {
+    issues.push({ path: 'cache.maxEntryBytes', problem: `must not exceed cache.maxBytes (${maxBytes})`, value: maxEntryBytes })
+  }
   return issues
 }

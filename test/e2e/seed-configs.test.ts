@@ -290,7 +290,7 @@ test('OpenAI-Forward openai-forward-config.yaml: routes, forward keys by level, 
   const relay = await startRelay(t, forwardYaml(openai, gemini))
   assert.equal(relay.loaded.format, 'openai-forward')
   const notices = relay.loaded.notices.join('\n')
-  for (const expected of [/cache\.openai.*not implemented yet/, /log\.openai: parsed, not implemented yet/, /benchmark_mode: ignored/]) {
+  for (const expected of [/log\.openai: parsed, not implemented yet/, /benchmark_mode: ignored/]) {
     assert.match(notices, expected)
   }
   assert.doesNotMatch(notices, /token_rate_limit/, 'stream pacing is implemented: no notice')
@@ -324,6 +324,16 @@ test('OpenAI-Forward openai-forward-config.yaml: routes, forward keys by level, 
   assert.equal(gemini.requests[0]!.url, '/echo/v1beta/models/gemini-pro:generateContent?key=caller-key&alt=sse')
   assert.equal(gemini.requests[0]!.method, 'PUT')
   assert.equal(openai.requests.length, 5)
+
+  // cache.openai with default_request_caching_value false: an answer is read from cache when the request asks (extra_body caching).
+  const cached = sdk(`${relay.url}/v1`, 'fk-zero')
+  const ask = { caching: true, messages: [{ role: 'user', content: 'cache me' }] }
+  const first = await chat(cached, 'gpt-4o', ask)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const again = await chat(cached, 'gpt-4o', ask)
+  assert.equal(again.id, first.id, 'the second answer came from the cache')
+  assert.equal(openai.requests.length, 6)
+  assert.equal(JSON.parse(openai.requests[5]!.body.toString('utf8')).caching, undefined, 'caching is never sent upstream')
 })
 
 test('OpenAI-Forward ip_blacklist refuses a listed address', async (t) => {
@@ -353,7 +363,8 @@ test('OpenAI-Forward environment variables, no config file', async (t) => {
   })
   assert.equal(gateway.loaded.format, 'openai-forward-env')
   assert.equal(gateway.loaded.file, undefined)
-  assert.match(gateway.loaded.notices.join('\n'), /CACHE_OPENAI: parsed, not implemented yet/)
+  assert.doesNotMatch(gateway.loaded.notices.join('\n'), /CACHE_OPENAI/, 'the cache is implemented (issue 4)')
+  assert.deepEqual(gateway.loaded.config.routes[0]!.cache, { mode: 'opt-in', scope: 'client', paths: ['/v1/chat/completions', '/v1/completions', '/v1/embeddings'] })
   // Request limits are implemented (issue 3): GLOBAL_RATE_LIMIT is a per-client fallback limit now.
   assert.doesNotMatch(gateway.loaded.notices.join('\n'), /GLOBAL_RATE_LIMIT/)
   assert.equal(gateway.loaded.config.limits?.global, '100/minute')

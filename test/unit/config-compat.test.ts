@@ -80,6 +80,7 @@ describe('openai-api-route config', () => {
           models: { allow: ['gpt-4o', 'whisper-1'], deny: ['gpt-4o-mini'] },
           noauth: false,
           keepHeaders: true,
+          streamUsage: true,
         },
         {
           name: 'api.openai.com#1',
@@ -91,6 +92,7 @@ describe('openai-api-route config', () => {
           clientTokens: ['team-a', 'team-b'],
           noauth: true,
           keepHeaders: false,
+          streamUsage: true,
         },
       ],
     })
@@ -323,15 +325,16 @@ function assertForwardExample(config: Config): void {
       { route: '/v1/chat/completions', level: 1, limit: '10/minute', per: 'client' },
     ],
     streamPacing: [{ route: '/v1/chat/completions', level: 0, limit: '60/second' }],
+    tokens: [],
   })
-  assert.deepEqual(config.cache, {
-    backend: 'lmdb',
-    path: './FLAXKV_DB',
-    openai: true,
-    general: true,
-    routes: ['/v1/chat/completions', '/v1/embeddings'],
-    defaultCaching: true,
-  })
+  // LMDB is kept in SQLite, under the seed's root path; CACHE_OPENAI with DEFAULT_REQUEST_CACHING_VALUE
+  // true reads for every request; general routes cache the paths of CACHE_ROUTES.
+  assert.equal(config.cache.backend, 'sqlite')
+  assert.match(String(config.cache.path), /FLAXKV_DB\/cache\.sqlite$/)
+  const openaiRoute = config.routes.find((route) => route.type === 'openai')
+  assert.deepEqual(openaiRoute?.cache, { mode: 'always', scope: 'client', paths: ['/v1/chat/completions', '/v1/completions', '/v1/embeddings'] })
+  const generalRoute = config.routes.find((route) => route.type === 'general')
+  assert.deepEqual(generalRoute?.cache, { mode: 'always', scope: 'client', paths: ['/v1/chat/completions', '/v1/embeddings'] })
   assert.deepEqual(config.records, { backend: 'sqlite', chat: true })
 }
 
@@ -342,7 +345,7 @@ describe('OpenAI-Forward YAML config', () => {
     assert.deepEqual(translation.notices, [
       'OpenAI-Forward webui_extra: unknown key ignored',
       'OpenAI-Forward rate_limit.iter_chunk: ignored: chunks are forwarded as they arrive',
-      'OpenAI-Forward cache.openai, cache.general, cache.routes, cache.backend, cache.root_path_or_url, cache.default_request_caching_value: parsed, not implemented yet (issue 4: answer cache)',
+      'OpenAI-Forward cache.backend: lmdb is kept in SQLite instead (a file under the data directory; it survives restarts like lmdb did)',
       'OpenAI-Forward log.openai: parsed, not implemented yet (issue 5: records)',
       'OpenAI-Forward default_stream_response: not needed: llm-relay never buffers a stream',
       'OpenAI-Forward chat_completion_route: ignored',
@@ -375,7 +378,7 @@ describe('OpenAI-Forward YAML config', () => {
       [['/', 'openai', 'https://api.openai.com']],
     )
     assert.equal(config.limits, undefined)
-    assert.equal(config.cache, undefined)
+    assert.ok(config.routes.every((route) => route.cache === undefined), 'no route caches')
     assert.equal(config.records, undefined)
     assert.equal(config.proxy, undefined)
     assert.deepEqual(translation.notices, [])
