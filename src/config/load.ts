@@ -100,7 +100,7 @@ function translate(format: ConfigFormat, document: Record<string, unknown>): Tra
 
 /** Native sections later issues implement: accepted now, and said so at start. */
 function pendingSections(document: Record<string, unknown>): string[] {
-  const pending = { records: 'issue 5: records' }
+  const pending = {}
   return Object.entries(pending)
     .filter(([section]) => document[section] !== undefined)
     .map(([section, issue]) => `${section}: parsed, not implemented yet (${issue})`)
@@ -123,6 +123,9 @@ function resolvePaths(input: ConfigInput, cwd: string): ConfigInput {
   const resolved: ConfigInput = { ...input, dataDir: typeof dataDir === 'string' && dataDir !== '' ? resolve(cwd, dataDir) : dataDir }
   const cache = input.cache
   if (cache !== null && typeof cache === 'object' && typeof cache.path === 'string') resolved.cache = { ...cache, path: resolve(cwd, cache.path) }
+  const records = input.records
+  // An SQLite file path; a postgres URL or DSN is left as it is.
+  if (records !== null && typeof records === 'object' && records.backend !== 'postgres' && typeof records.url === 'string') resolved.records = { ...records, url: resolve(cwd, records.url) }
   return resolved
 }
 
@@ -151,6 +154,9 @@ function crossFieldIssues(config: Config): ConfigIssue[] {
       issues.push({ path: `access.forwardKeys.${index}.level`, problem: 'no entry in access.levels for this level', value: forwardKey.level })
     }
   })
+  if (config.records.backend === 'postgres' && config.records.url === undefined) {
+    issues.push({ path: 'records.url', problem: 'records.backend postgres needs a postgres:// URL (or a libpq key=value string)', value: undefined })
+  }
   const { maxBytes, maxEntryBytes } = config.cache
   if (maxBytes !== undefined && maxEntryBytes > maxBytes) {
     issues.push({ path: 'cache.maxEntryBytes', problem: `must not exceed cache.maxBytes (${maxBytes})`, value: maxEntryBytes })

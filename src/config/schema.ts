@@ -83,6 +83,8 @@ export const routeSchema = z.strictObject({
   clientTokens: z.array(secret).optional(),
   ...timeoutFields,
   cache: routeCache.optional(),
+  /** What this route's records keep: none, meta or full; default `records.level` (full for OpenAI endpoints with `records.chat`). */
+  records: z.enum(['none', 'meta', 'full']).optional(),
   upstreams: z.array(upstreamSchema).min(1, 'a route needs at least one upstream'),
 })
 
@@ -224,13 +226,29 @@ export const configSchema = z.strictObject({
       maxEntryBytes: byteSize.default(4 * 1024 * 1024),
     })
     .prefault({}),
+  /** A record per request (issue 5): where they are kept, how much of each, for how long. */
   records: z
     .strictObject({
+      /** sqlite (a file under dataDir, the default), postgres (`url`), or none (no records). */
       backend: z.enum(['none', 'sqlite', 'postgres']).default('sqlite'),
-      url: z.string().optional(),
+      /** sqlite: the file, default `<dataDir>/records.sqlite`; postgres: a postgres:// URL or a libpq `key=value` string. */
+      url: z.string().min(1).optional(),
+      /** What a record keeps, unless a route says otherwise: none (no record), meta (no content), full (bodies and answers too). */
+      level: z.enum(['none', 'meta', 'full']).default('meta'),
+      /** OpenAI-Forward's LOG_OPENAI: chat, completion and embedding exchanges are kept with their content (full). */
       chat: z.boolean().default(false),
+      /** Keep the request headers in full records (Authorization, keys and cookies redacted). */
+      headers: z.boolean().default(false),
+      /** Records older than this are deleted, in small steps. */
+      maxAge: duration.optional(),
+      /** At most this many records are kept; the oldest go first. */
+      maxRows: z.number().int().positive().optional(),
+      /** Records are written in batches this often: what a SIGKILL can lose. */
+      flushInterval: duration.default(1000),
+      /** Records waiting to be written; past it new ones are dropped (and counted) rather than slow the gateway. */
+      maxQueue: z.number().int().positive().default(10_000),
     })
-    .optional(),
+    .prefault({}),
 })
 
 export type ConfigInput = z.input<typeof configSchema>
@@ -240,4 +258,5 @@ export type UpstreamConfig = z.output<typeof upstreamSchema>
 export type LimitRule = z.output<typeof limitRule>
 export type LimitsConfig = NonNullable<Config['limits']>
 export type CacheConfig = Config['cache']
+export type RecordsConfig = Config['records']
 export type RouteCacheConfig = NonNullable<RouteConfig['cache']>

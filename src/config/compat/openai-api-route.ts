@@ -103,13 +103,12 @@ function nameUpstreams(upstreams: { index: number; upstream: UpstreamInput }[]):
 }
 
 function readRecords(doc: Record<string, unknown>, issues: Issues, notices: string[]): ConfigInput['records'] {
-  if (!isBlank(doc.hostname)) notices.push(notice('hostname', 'ignored (records come with issue 5)'))
+  if (!isBlank(doc.hostname)) notices.push(notice('hostname', 'ignored: records name no host'))
   const backend = readString(doc.dbtype, 'dbtype', issues) ?? 'sqlite'
   if (!recordBackends.has(backend)) return issues.add('dbtype', 'expected sqlite, postgres or none', doc.dbtype)
   if (backend === 'none') return { backend: 'none' }
   // The seed recorded every request to ./db.sqlite unless told otherwise.
   const url = readString(doc.dbaddr, 'dbaddr', issues) ?? './db.sqlite'
-  notices.push(notice('dbtype', `${backend}: parsed, not implemented yet (issue 5: records)`))
   return { backend: backend as 'sqlite' | 'postgres', url }
 }
 
