@@ -1,0 +1,7 @@
+export { createNotifiers, notifyConfigSchema, notifyFromEnv, type NotifyConfig, type NotifyConfigInput } from './config.js'
+export type { NoticeLogger } from './failure-log.js'
+export { FeishuNotifier } from './feishu.js'
+export { MatrixApiNotifier, MatrixClientNotifier } from './matrix.js'
+export { formatNotice, type Notice, type NoticeKind } from './notice.js'
+export { NoticeDispatcher, type NoticeDispatcherOptions, type Notifier } from './notifier.js'
+export { WebhookNotifier } from './webhook.js'
