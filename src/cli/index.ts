@@ -2,6 +2,8 @@ import { Command, Option } from 'commander'
 import { config as loadDotenv } from 'dotenv'
 import { ConfigError } from '../config/errors.js'
 import { checkCommand } from './check.js'
+import { convertCommand, defaultConvertOut } from './convert.js'
+import { logsCommand } from './logs.js'
 import { mockCommand } from './mock.js'
 import { runCommand } from './run.js'
 import { version } from './version.js'
@@ -10,6 +12,9 @@ import { version } from './version.js'
 export function normaliseArgv(argv: readonly string[]): string[] {
   return argv.map((arg) => (arg === '-config' ? '--config' : arg.startsWith('-config=') ? `-${arg}` : arg))
 }
+
+const recordsConfigHelp = 'config file of the gateway whose records to read (env LLM_RELAY_CONFIG)'
+const sinceHelp = 'only requests from this time on: 2024-01-01, "2024-01-01 12:00:00" (local time), 2024-01-01T12:00:00Z, or 30m, 1h, 2d ago'
 
 export function buildProgram(): Command {
   const program = new Command('llm-relay').version(version).description('A self-hosted LLM API gateway for OpenAI-compatible APIs.')
@@ -38,6 +43,29 @@ export function buildProgram(): Command {
     .option('--headers-delay-ms <ms>', 'wait before sending response headers')
     .option('--retry-after <value>', 'send this Retry-After header')
     .action(mockCommand)
+  program
+    .command('convert')
+    .description("Write the recorded chat exchanges as OpenAI-Forward's chat_openai.json (a JSON array, oldest first).")
+    .option('-c, --config <file>', recordsConfigHelp)
+    .addOption(new Option('--data-dir <dir>', 'the data dir the gateway ran with (default ./data)').env('LLM_RELAY_DATA_DIR'))
+    .option('-o, --out <file>', 'output file, or - for stdout', defaultConvertOut)
+    .option('--route <path>', 'only this route, e.g. /v1')
+    .option('--since <time>', sinceHelp)
+    .action(convertCommand)
+  program
+    .command('logs')
+    .description('List recent request records as a table, newest last (or JSON lines).')
+    .option('-c, --config <file>', recordsConfigHelp)
+    .addOption(new Option('--data-dir <dir>', 'the data dir the gateway ran with (default ./data)').env('LLM_RELAY_DATA_DIR'))
+    .option('--since <time>', sinceHelp)
+    .option('--status <status>', 'only this final status, or error for every status >= 400')
+    .option('--model <model>', 'only this model')
+    .option('--route <path>', 'only this route, e.g. /v1')
+    .option('--client <id>', 'only this client (key id or token hash prefix)')
+    .option('-n, --limit <n>', 'how many of the newest records to list', '50')
+    .option('--json', 'one JSON record per line instead of a table')
+    .option('-f, --follow', 'keep polling every second and print new records until Ctrl-C')
+    .action(logsCommand)
   return program
 }
 
