@@ -1,3 +1,5 @@
+import type { CacheReport } from './cache.js'
+
 /** Issue 3: the gateway with request-rate limits on (memory, Redis) against the same gateway without, non-stream at c=64. */
 export interface LimitsReport {
   /** The one rule of each limited gateway: never refuses, counts every request. */
@@ -66,6 +68,7 @@ export interface BenchReport {
   }
   memory: { idleRssMb: number; heldStreams: number; heldStreamsRssMb: number }
   limitsC64: LimitsReport
+  cache: CacheReport
   /** Failed or non-200 requests over every measured run, the limited gateways' included. */
   errors: number
 }
@@ -153,4 +156,19 @@ export function printReport(report: BenchReport): void {
   console.log('\ntargets (issue 2):')
   for (const [name, value, met] of targets(report)) console.log(`  ${met ? 'met ' : 'MISS'}  ${name}: ${value}`)
   printLimits(report.limitsC64)
+  printCache(report.cache)
+}
+
+/** The third table: answers from the cache against the upstream answering (issue 4). */
+function printCache(cache: CacheReport): void {
+  const rows = [
+    ['measure', 'upstream', 'cache hit', 'ratio'],
+    ['latency p50, c=1 (upstream: the mock answering in 50 ms, direct)', ms(cache.directSlowP50), ms(cache.hitP50), `${cache.speedup.toFixed(1)}x faster`],
+    ['requests/s, c=64 (upstream: the gateway forwarding to the instant mock)', cache.forwardRps.toFixed(0), cache.hitRps.toFixed(0), `${cache.hitToForward.toFixed(2)}x`],
+  ]
+  console.log(`\ncache (issue 4): ${cache.hitsCounted} hits counted by the gateway for ${cache.hitRequests} hit requests measured, errors: ${cache.errors}\n`)
+  console.log(table(rows))
+  console.log('\ntargets (issue 4):')
+  console.log(`  ${cache.speedup >= 3 ? 'met ' : 'MISS'}  a hit at least 3x faster than a direct call to a 50 ms upstream: ${cache.speedup.toFixed(1)}x`)
+  console.log(`  ${cache.hitToForward >= 1 ? 'met ' : 'MISS'}  hit throughput at c=64 at least that of forwarding to an instant mock: ${cache.hitToForward.toFixed(2)}x`)
 }
