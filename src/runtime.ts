@@ -1,6 +1,8 @@
 import { join } from 'node:path'
 import type { Dispatcher } from 'undici'
 import { AnswerCache } from './cache/answer-cache.js'
+import { createNotifiers, type NoticeDispatcher } from './notify/index.js'
+import { openRecords, recordsKey, type RecordsRuntime } from './records/records-runtime.js'
 import { ClientDirectory } from './access/client-keys.js'
 import { IpAccess } from './access/ip-access.js'
 import type { Config, LimitsConfig } from './config/schema.js'
@@ -41,6 +43,10 @@ export interface Runtime {
   /** The Access-Control-Allow-Origin value, or undefined when CORS is off. */
   readonly corsOrigin: string | undefined
   readonly limits: LimitsRuntime | undefined
+  /** Error notices, present when a receiver is configured (notify, or FEISHU_WEBHOOK / MATRIX_API). */
+  readonly notices: NoticeDispatcher | undefined
+  /** Request records, present unless records.backend is none. */
+  readonly records: RecordsRuntime | undefined
   /** The answer cache, present when some route caches. */
   readonly cache: AnswerCache | undefined
   /** Minimum gaps between streamed events, present when a rule paces something. */
@@ -59,12 +65,18 @@ export class RuntimeHolder {
   private counters: { key: string; store: CounterStore; watch: BackendWatch } | undefined
   /** Cached answers outlive reloads too; replaced only when the cache store's settings change. */
   private answers: { key: string; cache: AnswerCache } | undefined
+  /** The record writer outlives reloads while records go to the same place. */
+  private records: RecordsRuntime | undefined
+  /** Notices outlive reloads while their settings stay, so dedup and rate limits carry on. */
+  private notices: { key: string; dispatcher: NoticeDispatcher | undefined } | undefined
 
   constructor(config: Readonly<Config>, logger: Logger) {
     const health = new HealthBook(config.failover.cooldown)
+    // An upstream going into cooldown is news for the operators (openai-api-route's notices, issue 5).
+    health.on('cooldown', (id, untilMs, reason) => this.noticeCooldown(id, untilMs, reason))
     this.dispatcherKey = dispatcherKeyOf(config)
     const dispatcher = createDispatcher({ connectTimeout: config.timeouts.connect, proxy: config.proxy })
-    this.current = build(config, logger, this.metrics, health, dispatcher, this.limitsFor(config, logger), this.cacheFor(config, logger))
+    this.current = build(config, logger, this.metrics, health, dispatcher, this.limitsFor(config, logger), this.cacheFor(config, logger), this.recordsFor(config, logger), this.noticesFor(config, logger))
   }
 
   swap(config: Readonly<Config>): void {
@@ -78,13 +90,60 @@ export class RuntimeHolder {
       this.dispatcherKey = key
     }
     previous.health.policy = config.failover.cooldown
-    this.current = build(config, previous.logger, this.metrics, previous.health, dispatcher, this.limitsFor(config, previous.logger), this.cacheFor(config, previous.logger))
+    this.current = build(
+      config,
+      previous.logger,
+      this.metrics,
+      previous.health,
+      dispatcher,
+      this.limitsFor(config, previous.logger),
+      this.cacheFor(config, previous.logger),
+      this.recordsFor(config, previous.logger),
+      this.noticesFor(config, previous.logger),
+    )
   }
 
   async close(): Promise<void> {
     await this.current.dispatcher.close()
     await this.counters?.store.close()
     await this.answers?.cache.close()
+    // Last: SIGTERM writes every record still queued (bounded by the writer's close timeout).
+    await this.records?.writer.close()
+    await this.notices?.dispatcher?.close()
+  }
+
+  private noticesFor(config: Readonly<Config>, logger: Logger): NoticeDispatcher | undefined {
+    const key = JSON.stringify(config.notify ?? null)
+    if (this.notices?.key !== key) {
+      const previous = this.notices?.dispatcher
+      this.notices = { key, dispatcher: createNotifiers(config.notify, logger) }
+      if (previous !== undefined) void previous.close()
+    }
+    return this.notices.dispatcher
+  }
+
+  private noticeCooldown(id: string, untilMs: number, reason: string): void {
+    const dispatcher = this.notices?.dispatcher
+    if (dispatcher === undefined) return
+    const route = this.current.routes.routes.find((candidate) => candidate.upstreams.some((upstream) => upstream.id === id))
+    const upstream = route?.upstreams.find((candidate) => candidate.id === id)
+    dispatcher.notify({
+      kind: 'upstream-cooldown',
+      time: Date.now(),
+      ...(route !== undefined && { route: route.path }),
+      upstream: upstream?.name ?? id,
+      reason: `${reason}; tried again after ${new Date(untilMs).toISOString()}`,
+    })
+  }
+
+  private recordsFor(config: Readonly<Config>, logger: Logger): RecordsRuntime | undefined {
+    const key = config.records.backend === 'none' ? undefined : recordsKey(config)
+    if (this.records?.key !== key) {
+      const previous = this.records
+      this.records = key === undefined ? undefined : openRecords(config, logger, this.metrics)
+      if (previous !== undefined) void previous.writer.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the previous record writer failed'))
+    }
+    return this.records
   }
 
   /** The answer cache when some route caches; its store is opened once and kept while its settings stay. */
@@ -133,6 +192,8 @@ function build(
   dispatcher: Dispatcher,
   limits: LimitsRuntime | undefined,
   cache: AnswerCache | undefined,
+  records: RecordsRuntime | undefined,
+  notices: NoticeDispatcher | undefined,
 ): Runtime {
   return {
     config,
@@ -146,6 +207,8 @@ function build(
     corsOrigin: config.server.cors.enabled ? config.server.cors.origin : undefined,
     limits,
     cache,
+    records,
+    notices,
     streamPacing: StreamPacing.compile(config.limits?.streamPacing ?? []),
   }
 }

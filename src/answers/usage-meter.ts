@@ -1,4 +1,4 @@
-import { countTextTokens } from '../limits/token-count.js'
+import { countTextTokens, loadTokenizer, tokenizerLoaded } from '../limits/token-count.js'
 import type { ChatAssembler } from './chat-assembler.js'
 import { eventData } from '../upstream/sse.js'
 
@@ -7,8 +7,8 @@ export interface Usage {
   promptTokens: number
   completionTokens: number
   totalTokens: number
-  /** `upstream`: the answer's own `usage`; `counted`: the prompt estimate plus the answer's text counted here. */
-  source: 'upstream' | 'counted'
+  /** `upstream`: the answer's own `usage`; `counted`: the prompt estimate plus the answer's text counted here; `estimate`: the same at 4 characters a token. */
+  source: 'upstream' | 'counted' | 'estimate'
 }
 
 /** A plain answer bigger than this is not kept for its usage (it is still relayed in full); the estimate stands. */
@@ -60,17 +60,31 @@ export class UsageMeter {
     if (this.jsonChunks === undefined) return
     const answer = parseObject(Buffer.concat(this.jsonChunks).toString('utf8'))
     this.jsonChunks = undefined
-    if (answer === undefined) return
+    if (answer !== undefined) this.answer(answer)
+  }
+
+  /** A whole plain answer, already parsed (also a chat answer replayed from the cache). */
+  answer(answer: Record<string, unknown>): void {
     this.assembler?.answer(answer)
     this.reported = usageOf(answer.usage) ?? usageOf(objectAt(answer.response)?.usage)
     if (Array.isArray(answer.choices)) for (const choice of answer.choices) this.collectChoice(objectAt(choice), 'message')
   }
 
-  /** The upstream's usage when it gave one, else the prompt estimate plus the counted answer text. */
+  /**
+   * The upstream's usage when it gave one, else the prompt estimate plus the counted answer text
+   * (`estimate` while the tokenizer is not loaded yet: it is loaded on first need, then counts are exact).
+   */
   usage(promptEstimate: number): Usage {
     if (this.reported !== undefined) return this.reported
+    const exact = tokenizerLoaded()
+    if (!exact) loadTokenizer().catch(() => undefined)
     const completionTokens = countTextTokens(this.generated)
-    return { promptTokens: promptEstimate, completionTokens, totalTokens: promptEstimate + completionTokens, source: 'counted' }
+    return { promptTokens: promptEstimate, completionTokens, totalTokens: promptEstimate + completionTokens, source: exact ? 'counted' : 'estimate' }
+  }
+
+  /** The answer's text and tool-call arguments as read so far. */
+  generatedText(): string {
+    return this.generated
   }
 
   private collectChoice(choice: Record<string, unknown> | undefined, field: 'delta' | 'message'): void {

@@ -36,6 +36,16 @@ export function replayEntry(ctx: RelayContext, entry: CacheEntry, storedAt: numb
     body = plainOf(entry.completion)
   }
   headers['content-length'] = Buffer.byteLength(body)
+  // The record of a hit keeps the original answer's usage and text (its `cache` field says it cost nothing).
+  const meter = ctx.usageMeter
+  if (meter !== undefined) {
+    if (entry.kind === 'chat') meter.answer(entry.completion as unknown as Record<string, unknown>)
+    else if (/json/.test(entry.contentType ?? '')) {
+      meter.chunk(entry.body)
+      meter.end()
+    }
+  }
+  ctx.headersAt = ctx.firstByteAt = performance.now()
   ctx.response.writeHead(status, headers)
   ctx.response.end(body)
   ctx.outcome.status = status

@@ -9,6 +9,7 @@ import { embeddedDefaults } from './defaults.js'
 import { substituteEnv } from './env-substitution.js'
 import { ConfigError, issuesFromZod, type ConfigIssue } from './errors.js'
 import { deepFreeze } from './freeze.js'
+import { notifyFromEnv } from '../notify/config.js'
 import { configSchema, type Config, type ConfigInput } from './schema.js'
 
 export interface LoadOptions {
@@ -46,7 +47,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     format = fromEnv ? 'openai-forward-env' : 'embedded'
     translation = fromEnv ?? { config: embeddedDefaults, notices: [] }
   }
-  const input = resolvePaths(applyOverrides(translation.config, options.overrides ?? {}, env), cwd)
+  const input = withNotifyFromEnv(resolvePaths(applyOverrides(translation.config, options.overrides ?? {}, env), cwd), env)
   return { config: validateConfig(input, file ?? format), format, file, notices: translation.notices }
 }
 
@@ -114,6 +115,13 @@ function applyOverrides(input: ConfigInput, overrides: NonNullable<LoadOptions['
   if (overrides.host !== undefined) server.host = overrides.host
   if (port !== undefined) server.port = port
   return { ...input, server, ...(dataDir !== undefined ? { dataDir } : {}) }
+}
+
+/** openai-api-route's FEISHU_WEBHOOK and MATRIX_API, for any config that sets no `notify` of its own. */
+function withNotifyFromEnv(input: ConfigInput, env: Record<string, string | undefined>): ConfigInput {
+  if (input.notify !== undefined) return input
+  const notify = notifyFromEnv(env)
+  return notify === undefined ? input : { ...input, notify }
 }
 
 /** File paths of the config are relative to the working directory; later code (and reloads) must not depend on it. */

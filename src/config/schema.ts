@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { isValidCidr } from '../access/cidr.js'
 import { parseLimits } from '../limits/limit-string.js'
+import { notifyConfigSchema } from '../notify/config.js'
 import { providerNames } from '../providers/index.js'
 import { byteSize, duration } from './units.js'
 
@@ -226,6 +227,8 @@ export const configSchema = z.strictObject({
       maxEntryBytes: byteSize.default(4 * 1024 * 1024),
     })
     .prefault({}),
+  /** Error notices to Feishu, Matrix or webhooks when a request finally fails or an upstream cools down (also FEISHU_WEBHOOK / MATRIX_API). */
+  notify: notifyConfigSchema.optional(),
   /** A record per request (issue 5): where they are kept, how much of each, for how long. */
   records: z
     .strictObject({

@@ -52,6 +52,15 @@ export class GatewayMetrics {
     collect: (): void => this.cacheEvictions.set(this.cacheEvictionsSource()),
   })
 
+  /** Read from the record writer at scrape time; the runtime sets the source. */
+  recordsDroppedSource: () => number = () => 0
+  readonly recordsDropped: Gauge = new Gauge({
+    name: 'llm_relay_records_dropped',
+    help: 'Request records dropped (queue full, or the database failed twice) since the record writer started.',
+    registers: [this.registry],
+    collect: (): void => this.recordsDropped.set(this.recordsDroppedSource()),
+  })
+
   /** The Prometheus text of this gateway's metrics and the process's own. */
   async text(): Promise<{ contentType: string; body: string }> {
     const merged = Registry.merge([processRegistry(), this.registry])

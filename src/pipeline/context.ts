@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { anonymous, type ClientIdentity } from '../access/client-keys.js'
 import type { UsageMeter } from '../answers/usage-meter.js'
 import type { CacheFill } from '../cache/cache-fill.js'
+import type { RecordLevel } from '../records/record.js'
 import type { RelayError } from '../errors.js'
 import type { TokenReservation } from '../limits/token-quotas.js'
 import type { Cancellable } from '../upstream/exchange.js'
@@ -16,6 +17,8 @@ export interface AttemptFailure {
   timeout: boolean
   /** From the upstream's Retry-After, when it sent one. */
   retryAfterMs?: number | undefined
+  /** How long the attempt took until it failed (a broken stream: since its headers). */
+  durationMs: number
 }
 
 export interface Outcome {
@@ -27,6 +30,8 @@ export interface Outcome {
   error: RelayError | undefined
   /** The answer was relayed to its end (a stream included). */
   completed: boolean
+  /** The relayed attempt's wait for the upstream's headers, in ms. */
+  upstreamHeadersMs: number | undefined
 }
 
 /** The typed state of one request as it moves through the stages. */
@@ -65,6 +70,8 @@ export class RelayContext {
   hideStreamUsage = false
   /** Tokens taken from quotas on admission, settled with the real usage when the request finishes. */
   tokenReservation: TokenReservation | undefined
+  /** What this request's record keeps; undefined until a route is known (then the records default applies). */
+  recordLevel: RecordLevel | undefined
   /** The body's `caching` field (OpenAI-Forward's per-request cache switch), taken out of the body. */
   cachingFlag: boolean | undefined
   /** HIT, MISS or BYPASS on paths a route caches; undefined elsewhere. */
@@ -73,7 +80,10 @@ export class RelayContext {
   cacheFill: CacheFill | undefined
   /** Headers every answer to this request carries (e.g. x-ratelimit-*). */
   responseHeaders: Record<string, string> | undefined
-  readonly outcome: Outcome = { status: undefined, upstream: undefined, attempts: 0, failures: [], error: undefined, completed: false }
+  readonly outcome: Outcome = { status: undefined, upstream: undefined, attempts: 0, failures: [], error: undefined, completed: false, upstreamHeadersMs: undefined }
+  /** performance.now() when the answer's headers went to the client, and when its first body byte did. */
+  headersAt: number | undefined
+  firstByteAt: number | undefined
 
   constructor(runtime: Runtime, id: string, request: IncomingMessage, response: ServerResponse) {
     this.runtime = runtime

@@ -1,5 +1,6 @@
 import { saveToCache } from '../cache/save.js'
 import { settleTokenReservation } from '../limits/token-quotas.js'
+import { buildRecord } from '../records/build.js'
 import type { RelayContext } from './context.js'
 
 /**
@@ -9,6 +10,10 @@ import type { RelayContext } from './context.js'
 export function finishRequest(ctx: RelayContext): void {
   if (ctx.tokenReservation !== undefined) settleTokenReservation(ctx)
   if (ctx.cacheFill !== undefined) saveToCache(ctx)
+  const records = ctx.runtime.records
+  // Requests refused before a route was known (404, IP rules) are kept at the default level too.
+  if (records !== undefined && (ctx.recordLevel ?? ctx.runtime.config.records.level) !== 'none') records.writer.push(buildRecord(ctx))
+  if (ctx.runtime.notices !== undefined) noticeFailure(ctx)
   const { outcome } = ctx
   const status = outcome.status ?? outcome.error?.status
   const logger = ctx.runtime.logger
@@ -28,4 +33,22 @@ export function finishRequest(ctx: RelayContext): void {
   }
   if (failed) logger.warn(entry, outcome.error?.message ?? 'request failed')
   else logger.debug(entry, 'request done')
+}
+
+/** The failures that are the upstreams' doing, not the client's: every attempt failed, or an answer broke off. */
+const noticedErrors = new Set(['RELAY_ERR_UPSTREAM_FAILED', 'RELAY_ERR_UPSTREAM_TIMEOUT', 'RELAY_ERR_UPSTREAMS_RATE_LIMITED', 'RELAY_ERR_UPSTREAM_STREAM_BROKEN'])
+
+function noticeFailure(ctx: RelayContext): void {
+  const error = ctx.outcome.error
+  if (error === undefined || !noticedErrors.has(error.code) || ctx.clientGone) return
+  ctx.runtime.notices?.notify({
+    kind: 'request-failed',
+    time: Date.now(),
+    ...(ctx.route !== undefined && { route: ctx.route.path }),
+    ...(ctx.outcome.upstream !== undefined && { upstream: ctx.outcome.upstream }),
+    ...(ctx.model !== undefined && { model: ctx.model }),
+    status: ctx.outcome.status ?? error.status,
+    reason: error.message,
+    requestId: ctx.id,
+  })
 }

@@ -7,6 +7,7 @@ import { identifyClient } from './stages/identify-client.js'
 import { limitRequestRate } from './stages/limit-request-rate.js'
 import { limitTokenQuota } from './stages/limit-token-quota.js'
 import { pickCandidates } from './stages/pick-candidates.js'
+import { prepareRecord } from './stages/prepare-record.js'
 import { readRequest } from './stages/read-request.js'
 import { selectRoute } from './stages/select-route.js'
 import { serveFromCache } from './stages/serve-from-cache.js'
@@ -20,6 +21,7 @@ export const relayStages: readonly Stage[] = [
   selectRoute, //        path → route (404), no dot segments (400)
   identifyClient, //     Authorization → forward key, client token or anonymous
   readRequest, //        model and stream from the body (400 on bad JSON or field types)
+  prepareRecord, //      what the record keeps: none, meta (tokens read from the answer) or full (its text too)
   checkModelAccess, //   forward-key level model list (403)
   pickCandidates, //     token and model allow/deny → ordered upstreams (401/403/404)
   limitRequestRate, //   request-rate rules, all or nothing (429 naming the limit)

@@ -53,6 +53,8 @@ export interface CompiledRoute {
   filtersModels: boolean
   /** The answer cache of this route; undefined when off. */
   cache: RouteCache | undefined
+  /** What this route's records keep, when the route says (else records.level / records.chat decide). */
+  records: RouteConfig['records']
 }
 
 export interface RouteMatch {
@@ -89,6 +91,7 @@ function compileRoute(route: RouteConfig, config: Readonly<Config>): CompiledRou
     requiresToken: upstreams.some((upstream) => !upstream.noauth && upstream.tokenHashes.size > 0),
     filtersModels: upstreams.some((upstream) => upstream.allow !== undefined || upstream.deny !== undefined),
     cache: compileRouteCache(route, config),
+    records: route.records,
   }
 }
 

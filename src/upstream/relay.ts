@@ -20,6 +20,7 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: U
   const res = ctx.response
   const contentType = answer.headers['content-type']
   const isEventStream = typeof contentType === 'string' && contentType.includes('text/event-stream')
+  ctx.headersAt = performance.now()
   res.writeHead(answer.statusCode, clientResponseHeaders(answer.headers, ctx.runtime.corsOrigin, ctx.id, ctx.responseHeaders))
   // Headers go out now, so a client sees the stream start before its first event.
   if (isEventStream) res.flushHeaders()
@@ -74,6 +75,7 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: U
     exchange.attach({
       data(chunk) {
         idleTimer?.refresh()
+        ctx.firstByteAt ??= performance.now()
         if (events !== undefined) return events.push(chunk)
         meter?.chunk(chunk)
         return write(chunk)
@@ -90,7 +92,7 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: U
         events?.finish(false)
         if (ctx.clientGone) return
         const failure = classifyTransportError(error)
-        ctx.outcome.failures.push({ upstream: upstreamName, reason: failure, timeout: isTimeout(failure) })
+        ctx.outcome.failures.push({ upstream: upstreamName, reason: failure, timeout: isTimeout(failure), durationMs: performance.now() - (ctx.headersAt ?? ctx.startedAt) })
         const relayError = new RelayError('RELAY_ERR_UPSTREAM_STREAM_BROKEN', `The upstream answer broke off: ${describeFailure(failure)}.`, { cause: error })
         ctx.outcome.error = relayError
         // A paced stream first writes the complete events it holds, at their pace.

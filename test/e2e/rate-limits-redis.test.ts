@@ -29,7 +29,8 @@ test('two gateway instances on one Redis admit exactly the limit under many conc
   const mock = await startMock(t, { record: false })
   // One counter for the route, named by a fresh route path per run, so an earlier run's counter (the same hour) is not this one.
   const route = `/run-${randomUUID().slice(0, 8)}`
-  const config = { limits: { backend: url, requests: [{ limit: '200/hour', per: 'route' as const }] }, routes: [{ path: route, upstreams: [{ url: `${mock.url}` }] }] }
+  // A generous backend timeout: this test is about atomicity; a check that times out is admitted (fail-open) by design.
+  const config = { limits: { backend: url, backendTimeout: '5s', requests: [{ limit: '200/hour', per: 'route' as const }] }, routes: [{ path: route, upstreams: [{ url: `${mock.url}` }] }] }
   const [one, two] = await Promise.all([startRelay(t, config), startRelay(t, config)])
   const limit = 200
   const statuses = await Promise.all(
@@ -81,7 +82,7 @@ test('two gateway instances on one Redis: 50 concurrent requests of 100 tokens o
   await loadTokenizer()
   const mock = await startMock(t)
   const route = `/run-${randomUUID().slice(0, 8)}`
-  const config = { limits: { backend: url, tokens: [{ limit: '1000/hour', per: 'route' as const }] }, routes: [{ path: route, upstreams: [{ url: mock.url }] }] }
+  const config = { limits: { backend: url, backendTimeout: '5s', tokens: [{ limit: '1000/hour', per: 'route' as const }] }, routes: [{ path: route, upstreams: [{ url: mock.url }] }] }
   const [one, two] = await Promise.all([startRelay(t, config), startRelay(t, config)])
   const messages = [{ role: 'user', content: 'hi' }]
   // Held answers: no settlement gives tokens back while the 50 are decided.

@@ -84,7 +84,9 @@ test('openai-api-route config.yaml: tokens, keys replaced, paths, allow/deny, as
   const [first, second, asis, open] = await Promise.all([startMock(t), startMock(t), startMock(t), startMock(t)])
   const relay = await startRelay(t, apiRouteYaml(first, second, asis, open))
   assert.equal(relay.loaded.format, 'openai-api-route')
-  assert.ok(relay.loaded.notices.some((line) => line.includes('dbtype')), `notices: ${relay.loaded.notices.join(' | ')}`)
+  // Records are implemented (issue 5): dbtype sqlite + dbaddr is the records file, relative to the working directory.
+  assert.ok(!relay.loaded.notices.some((line) => line.includes('dbtype')), `notices: ${relay.loaded.notices.join(' | ')}`)
+  assert.deepEqual([relay.loaded.config.records.backend, relay.loaded.config.records.url], ['sqlite', join(relay.dir, 'db.sqlite')])
 
   // Both top-level tokens reach the first upstream, whose sk replaces them; the endpoint's /v1 is kept once.
   const headers = { 'x-custom-header': 'custom-value' }

@@ -8,6 +8,12 @@ import type { Translation } from '../../src/config/compat/types.js'
 import { ConfigError } from '../../src/config/errors.js'
 import { configSchema, type Config, type ConfigInput } from '../../src/config/schema.js'
 
+/** Where records go and whether chat logs are on: the part of `records` the seeds' settings decide. */
+function recordsWhere(config: { records: { backend: string; url?: string | undefined; chat: boolean } }) {
+  const { backend, url, chat } = config.records
+  return { backend, ...(url !== undefined && { url }), chat }
+}
+
 /** Every translation must be a valid native config. */
 function validate(translation: Translation | undefined): Config {
   assert.ok(translation, 'expected a translation')
@@ -96,14 +102,13 @@ describe('openai-api-route config', () => {
         },
       ],
     })
-    assert.deepEqual(config.records, {
+    assert.deepEqual(recordsWhere(config), {
       backend: 'postgres',
       url: 'host=127.0.0.1 port=5432 user=postgres dbname=openai_api_route sslmode=disable password=woshimima',
       chat: false,
     })
     assert.deepEqual(translation.notices, [
-      'openai-api-route hostname: ignored (records come with issue 5)',
-      'openai-api-route dbtype: postgres: parsed, not implemented yet (issue 5: records)',
+      'openai-api-route hostname: ignored: records name no host',
     ])
   })
 
@@ -119,7 +124,7 @@ describe('openai-api-route config', () => {
     assert.equal(route?.clientTokens, undefined)
     assert.equal(route?.upstreams[0]?.auth, 'none')
     assert.equal(route?.upstreams[0]?.name, 'one.example')
-    assert.deepEqual(config.records, { backend: 'sqlite', url: './db.sqlite', chat: false })
+    assert.deepEqual(recordsWhere(config), { backend: 'sqlite', url: './db.sqlite', chat: false })
     assert.ok(translation.notices.some((line) => line.includes('authorization: empty: now means "no token required"')))
   })
 
@@ -192,7 +197,7 @@ describe('openai-api-route config', () => {
     assert.deepEqual([v6.server.host, v6.server.port], ['::1', 9000])
     const all = validate(fromOpenAIApiRoute({ address: ':80', dbtype: 'none', upstreams: [{ endpoint: 'https://x.example' }] }))
     assert.deepEqual([all.server.host, all.server.port], ['0.0.0.0', 80])
-    assert.deepEqual(all.records, { backend: 'none', chat: false })
+    assert.deepEqual(recordsWhere(all), { backend: 'none', chat: false })
   })
 })
 
@@ -335,7 +340,7 @@ function assertForwardExample(config: Config): void {
   assert.deepEqual(openaiRoute?.cache, { mode: 'always', scope: 'client', paths: ['/v1/chat/completions', '/v1/completions', '/v1/embeddings'] })
   const generalRoute = config.routes.find((route) => route.type === 'general')
   assert.deepEqual(generalRoute?.cache, { mode: 'always', scope: 'client', paths: ['/v1/chat/completions', '/v1/embeddings'] })
-  assert.deepEqual(config.records, { backend: 'sqlite', chat: true })
+  assert.deepEqual(recordsWhere(config), { backend: 'sqlite', chat: true })
 }
 
 describe('OpenAI-Forward YAML config', () => {
@@ -379,7 +384,7 @@ describe('OpenAI-Forward YAML config', () => {
     )
     assert.equal(config.limits, undefined)
     assert.ok(config.routes.every((route) => route.cache === undefined), 'no route caches')
-    assert.equal(config.records, undefined)
+    assert.deepEqual(recordsWhere(config), { backend: 'sqlite', chat: false }, 'the default: records in SQLite under dataDir, no chat log')
     assert.equal(config.proxy, undefined)
     assert.deepEqual(translation.notices, [])
   })

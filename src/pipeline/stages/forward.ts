@@ -67,6 +67,7 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
   health.inflight++
   // undici times headersTimeout with its coarse clock (~0.5 s ticks, lib/util/timers.js): a 200 ms limit
   // fired after up to a second, so slower answers got through. The wait for headers is timed here instead.
+  const attemptStartedAt = performance.now()
   const exchange = new UpstreamExchange()
   ctx.cancelOnDisconnect = exchange
   let headersTimedOut = false
@@ -92,7 +93,7 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
     const failure = headersTimedOut && !ctx.clientGone ? 'headers-timeout' : classifyTransportError(error)
     if (failure === 'client-gone' || ctx.clientGone) return 'client-gone'
     runtime.health.failed(upstream.id, describeFailure(failure))
-    outcome.failures.push({ upstream: upstream.name, reason: failure, timeout: isTimeout(failure) })
+    outcome.failures.push({ upstream: upstream.name, reason: failure, timeout: isTimeout(failure), durationMs: performance.now() - attemptStartedAt })
     runtime.logger.warn({ requestId: ctx.id, upstream: upstream.name, failure, err: error }, 'upstream attempt failed')
     return 'failed'
   } finally {
@@ -110,7 +111,7 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
       credential.ring.rest(credential.index, Date.now() + (retryAfter ?? runtime.config.failover.cooldown.duration))
     }
     if (verdict === 'next-upstream' || (credential.ring?.size ?? 0) <= 1) runtime.health.failed(upstream.id, `HTTP ${status}`, retryAfter)
-    outcome.failures.push({ upstream: upstream.name, reason: status, timeout: false, retryAfterMs: retryAfter })
+    outcome.failures.push({ upstream: upstream.name, reason: status, timeout: false, retryAfterMs: retryAfter, durationMs: performance.now() - attemptStartedAt })
     runtime.logger.warn({ requestId: ctx.id, upstream: upstream.name, status }, 'upstream answered with a failure')
     // Only the upstream's own keys: a forward-key level's keys serve every upstream, so the next upstream gets the next one.
     return verdict === 'next-key' && credential.ring === upstream.keys && upstream.keys.hasFreeKey() ? 'key-refused' : 'failed'
@@ -118,6 +119,7 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
 
   if (status < 400) runtime.health.succeeded(upstream.id)
   ctx.hideStreamUsage = body === ctx.bodyAskingUsage
+  outcome.upstreamHeadersMs = performance.now() - attemptStartedAt
   outcome.status = status
   outcome.upstream = upstream.name
   try {

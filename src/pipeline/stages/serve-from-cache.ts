@@ -58,7 +58,7 @@ async function lookUp(ctx: RelayContext, cache: AnswerCache, rule: RouteCache, r
   if (kind === 'chat') {
     // The meter reads the answer anyway (and asks a stream for its usage, so the entry has it).
     const meter = (ctx.usageMeter ??= new UsageMeter())
-    fill.assembler = meter.assembler = new ChatAssembler()
+    fill.assembler = meter.assembler ??= new ChatAssembler()
   } else {
     fill.copy = new RawCopy(ctx.runtime.config.cache.maxEntryBytes)
   }

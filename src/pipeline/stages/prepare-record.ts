@@ -1,0 +1,23 @@
+import { ChatAssembler } from '../../answers/chat-assembler.js'
+import { UsageMeter } from '../../answers/usage-meter.js'
+import type { RelayContext } from '../context.js'
+
+/** The OpenAI endpoints whose exchanges OpenAI-Forward's LOG_OPENAI kept: chat, completions, embeddings. */
+const chatLogEndpoints = /\/(chat\/completions|completions|embeddings)$/
+
+/**
+ * Decides what this request's record keeps: the route's `records` level, else `full` for OpenAI
+ * endpoints when `records.chat` (LOG_OPENAI) is on, else `records.level`. A record with tokens needs
+ * the answer's usage read, and a `full` one its text assembled: both are set up here, before the
+ * answer exists.
+ */
+export function prepareRecord(ctx: RelayContext): undefined {
+  const records = ctx.runtime.records
+  if (records === undefined) return
+  const config = ctx.runtime.config.records
+  const level = ctx.route.records ?? (config.chat && ctx.route.type === 'openai' && chatLogEndpoints.test(ctx.pathname) ? 'full' : config.level)
+  ctx.recordLevel = level
+  if (level === 'none' || ctx.json === undefined || ctx.route.type !== 'openai') return
+  const meter = (ctx.usageMeter ??= new UsageMeter())
+  if (level === 'full') meter.assembler ??= new ChatAssembler()
+}

@@ -1,0 +1,92 @@
+import { clientScope } from '../access/client-scope.js'
+import { estimatePromptTokens } from '../limits/token-count.js'
+import type { RelayContext } from '../pipeline/context.js'
+import { redactHeaders, type RecordAttempt, type RecordContent, type RequestRecord } from './record.js'
+
+/**
+ * The record of a finished request (issue 5 point 1), built at the finish from what the stages
+ * left on the context. Only the path is kept, never the query (some providers take keys there), and
+ * the client by its key's name or digest fingerprint, never the token.
+ */
+export function buildRecord(ctx: RelayContext, now = performance.now()): RequestRecord {
+  const { outcome } = ctx
+  const level = ctx.recordLevel ?? ctx.runtime.config.records.level
+  const record: RequestRecord = {
+    id: ctx.id,
+    time: Math.round(Date.now() - (now - ctx.startedAt)),
+    method: ctx.method,
+    path: ctx.pathname || ctx.url.split('?')[0]!,
+    stream: ctx.stream,
+    attempts: attemptsOf(ctx),
+    status: ctx.clientGone && outcome.status === undefined ? 499 : (outcome.status ?? outcome.error?.status ?? 500),
+    totalMs: round(now - ctx.startedAt),
+    level,
+  }
+  if (ctx.route !== undefined) record.route = ctx.route.path
+  if (ctx.route !== undefined) record.clientId = clientScope(ctx)
+  if (ctx.clientIp !== '') record.clientIp = ctx.clientIp
+  const userAgent = ctx.request.headers['user-agent']
+  if (userAgent !== undefined) record.userAgent = userAgent
+  if (ctx.model !== undefined) record.model = ctx.model
+  if (outcome.upstream !== undefined) record.upstream = outcome.upstream
+  if (ctx.headersAt !== undefined) record.headersMs = round(ctx.headersAt - ctx.startedAt)
+  if (ctx.firstByteAt !== undefined) record.firstByteMs = round(ctx.firstByteAt - ctx.startedAt)
+  if (ctx.cacheStatus !== undefined) record.cache = ctx.cacheStatus
+  if (outcome.error !== undefined) record.error = outcome.error.message
+  else if (ctx.clientGone && !outcome.completed) record.error = 'The client left before the answer was complete.'
+  addUsage(ctx, record)
+  if (level === 'full') record.content = contentOf(ctx)
+  return record
+}
+
+function attemptsOf(ctx: RelayContext): RecordAttempt[] {
+  const attempts: RecordAttempt[] = ctx.outcome.failures.map((failure) =>
+    typeof failure.reason === 'number'
+      ? { upstream: failure.upstream, status: failure.reason, durationMs: round(failure.durationMs) }
+      : { upstream: failure.upstream, error: failure.reason, durationMs: round(failure.durationMs) },
+  )
+  const { upstream, status, upstreamHeadersMs } = ctx.outcome
+  // The relayed attempt (a stream that broke after it is listed again with its failure).
+  if (upstream !== undefined && status !== undefined && upstreamHeadersMs !== undefined) {
+    const relayed: RecordAttempt = { upstream, status, durationMs: round(upstreamHeadersMs) }
+    const brokeAfter = attempts.findIndex((attempt) => attempt.upstream === upstream && attempt.status === undefined && attempt.error !== undefined)
+    attempts.splice(brokeAfter === -1 ? attempts.length : brokeAfter, 0, relayed)
+  }
+  return attempts
+}
+
+/**
+ * Tokens: the upstream's usage when it reported one; else, for an answer that was relayed, the
+ * prompt estimate plus the counted answer text. A cache hit keeps the original's usage (the
+ * `cache` field says it cost nothing upstream).
+ */
+function addUsage(ctx: RelayContext, record: RequestRecord): void {
+  const meter = ctx.usageMeter
+  const status = ctx.outcome.status
+  if (meter === undefined || ctx.json === undefined || status === undefined || status >= 400) return
+  const usage = meter.usage(ctx.tokenReservation?.promptEstimate ?? estimatePromptTokens(ctx.json))
+  record.promptTokens = usage.promptTokens
+  record.completionTokens = usage.completionTokens
+  record.totalTokens = usage.totalTokens
+  record.tokensSource = usage.source
+}
+
+function contentOf(ctx: RelayContext): RecordContent {
+  const content: RecordContent = {}
+  if (ctx.json !== undefined) content.request = ctx.json
+  const completion = ctx.usageMeter?.assembler?.result()
+  const choice = completion?.choices[0]
+  if (choice !== undefined) {
+    if (choice.message.content !== null) content.response = choice.message.content
+    if (choice.message.tool_calls !== undefined) content.toolCalls = choice.message.tool_calls
+  } else {
+    const text = ctx.usageMeter?.generatedText()
+    if (text) content.response = text
+  }
+  if (ctx.runtime.config.records.headers) content.headers = redactHeaders(ctx.request.headers)
+  return content
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10
+}
