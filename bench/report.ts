@@ -68,6 +68,8 @@ export interface BenchReport {
   }
   memory: { idleRssMb: number; heldStreams: number; heldStreamsRssMb: number }
   limitsC64: LimitsReport
+  /** Issue 5: the gateway as configured by default (records in SQLite, level meta) against one keeping none. */
+  records: { onRps: number; offRps: number; costPct: number; onCpuUs: number; offCpuUs: number; roundRps: Array<{ on: number; off: number }>; errors: number }
   cache: CacheReport
   /** Failed or non-200 requests over every measured run, the limited gateways' included. */
   errors: number
@@ -157,6 +159,20 @@ export function printReport(report: BenchReport): void {
   for (const [name, value, met] of targets(report)) console.log(`  ${met ? 'met ' : 'MISS'}  ${name}: ${value}`)
   printLimits(report.limitsC64)
   printCache(report.cache)
+  printRecords(report.records)
+}
+
+/** The fourth table: records on (the default) against off (issue 5). */
+function printRecords(records: BenchReport['records']): void {
+  const rows = [
+    ['measure (non-stream, c=64)', 'records off', 'records on (SQLite, meta)'],
+    ['requests/s', records.offRps.toFixed(0), records.onRps.toFixed(0)],
+    ['gateway CPU per request', `${records.offCpuUs.toFixed(0)} us`, `${records.onCpuUs.toFixed(0)} us`],
+  ]
+  console.log(`\nrecords (issue 5): rounds (off / on): ${records.roundRps.map((round) => `${round.off.toFixed(0)} / ${round.on.toFixed(0)}`).join('; ')}, errors: ${records.errors}\n`)
+  console.log(table(rows))
+  console.log('\ntargets (issue 5):')
+  console.log(`  ${records.costPct < 10 ? 'met ' : 'MISS'}  records on (SQLite, meta) throughput cost at c=64: ${pct(records.costPct)} (target < 10%)`)
 }
 
 /** The third table: answers from the cache against the upstream answering (issue 4). */

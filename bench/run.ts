@@ -60,7 +60,9 @@ async function main(): Promise<void> {
     }
     // Issue 4: the same gateway with the answer cache on (memory backend).
     const caching = await startRelay('cache', { ...baseConfig, routes: baseConfig.routes.map((route) => ({ ...route, cache: 'always' })) })
-    const report = await measure(mock, relay, reference, { memory: memoryLimited, redis: redisLimited, redisSkipped, redisCpu }, caching)
+    // Issue 5: every gateway above keeps records as configured by default (SQLite, level meta); this one keeps none.
+    const unrecorded = await startRelay('records-off', { ...baseConfig, records: { backend: 'none' } })
+    const report = await measure(mock, relay, reference, { memory: memoryLimited, redis: redisLimited, redisSkipped, redisCpu }, caching, unrecorded)
     printReport(report)
     const resultsDir = new URL('./results/', import.meta.url)
     mkdirSync(resultsDir, { recursive: true })
@@ -92,7 +94,7 @@ interface Limited {
   redisCpu: RedisCpu | undefined
 }
 
-async function measure(mock: Service, relay: Service, reference: Service, limited: Limited, caching: Service): Promise<BenchReport> {
+async function measure(mock: Service, relay: Service, reference: Service, limited: Limited, caching: Service, unrecorded: Service): Promise<BenchReport> {
   const startedAt = new Date().toISOString()
   const load = (url: string, body: string, concurrency: number, maxRequests: number, maxMs: number, timeFirstByte = false) =>
     runLoad({ url, path: chatPath, body, concurrency, maxRequests, maxMs, timeFirstByte })
@@ -114,10 +116,11 @@ async function measure(mock: Service, relay: Service, reference: Service, limite
   const limitedSides = { memory: emptySide(), redis: emptySide() }
   // They also get the c=1 load the gateway without limits is measured with in phase 1: measured, without
   // it a limited gateway came out ~25% slower at c=64 in every rotation, and at par once warmed alike.
-  for (const name of limitedNames) {
-    await load(limitedTargets[name]!.url, plainBody, 64, Infinity, 3000 * scale)
-    await load(limitedTargets[name]!.url, streamBody, 64, Infinity, 8000 * scale, true)
-    for (let block = 0; block < 6; block++) await load(limitedTargets[name]!.url, plainBody, 1, 500 * scale, 10_000)
+  const unrecordedSide = emptySide()
+  for (const service of [...limitedNames.map((name) => limitedTargets[name]!), unrecorded]) {
+    await load(service.url, plainBody, 64, Infinity, 3000 * scale)
+    await load(service.url, streamBody, 64, Infinity, 8000 * scale, true)
+    for (let block = 0; block < 6; block++) await load(service.url, plainBody, 1, 500 * scale, 10_000)
   }
 
   // 1. Added latency at concurrency 1: alternating blocks so drift hits every side alike.
@@ -127,9 +130,14 @@ async function measure(mock: Service, relay: Service, reference: Service, limite
   // 2. Throughput at concurrency 64 (non-stream), and CPU time per request of each process in front of the mock.
   // The gateway without limits and with them (issue 3) take turns in a rotating order (a Latin square),
   // so that drift over the phase and the position within a round hit each variant alike.
-  const gatewayVariants = [{ side: sides.relay, service: relay, redis: false }, ...limitedNames.map((name) => ({ side: limitedSides[name], service: limitedTargets[name]!, redis: name === 'redis' }))]
+  const gatewayVariants = [
+    { side: sides.relay, service: relay, redis: false },
+    ...limitedNames.map((name) => ({ side: limitedSides[name], service: limitedTargets[name]!, redis: name === 'redis' })),
+    { side: unrecordedSide, service: unrecorded, redis: false },
+  ]
   const remainingBefore = await Promise.all(limitedNames.map((name) => remainingRequests(limitedTargets[name]!.url, chatPath, plainBody)))
   const roundRps: Array<{ off: number; memory: number; redis?: number }> = []
+  const recordsRoundRps: Array<{ on: number; off: number }> = []
   let redisServerCpu: number | undefined = 0
   for (let round = 0; round < 3; round++) {
     const timed = async (service: Service, side: Side, redis = false) => {
@@ -152,6 +160,7 @@ async function measure(mock: Service, relay: Service, reference: Service, limite
       rpsOf.set(variant.side, await timed(variant.service, variant.side, variant.redis))
     }
     roundRps.push({ off: rpsOf.get(sides.relay)!, memory: rpsOf.get(limitedSides.memory)!, ...(limited.redis ? { redis: rpsOf.get(limitedSides.redis)! } : {}) })
+    recordsRoundRps.push({ on: rpsOf.get(sides.relay)!, off: rpsOf.get(unrecordedSide)! })
   }
   const remainingAfter = await Promise.all(limitedNames.map((name) => remainingRequests(limitedTargets[name]!.url, chatPath, plainBody)))
   // 3. 20-chunk streams at concurrency 64: time to first byte and total time.
@@ -245,6 +254,15 @@ async function measure(mock: Service, relay: Service, reference: Service, limite
     },
     memory: { idleRssMb: rssIdle, heldStreams: held.streams, heldStreamsRssMb: held.rssMb },
     limitsC64,
+    records: {
+      onRps: rps(gw),
+      offRps: rps(unrecordedSide),
+      costPct: (1 - rps(gw) / rps(unrecordedSide)) * 100,
+      onCpuUs: cpuPerRequest(gw),
+      offCpuUs: cpuPerRequest(unrecordedSide),
+      roundRps: recordsRoundRps,
+      errors: sideErrors(unrecordedSide),
+    },
     cache,
     errors,
   }

@@ -1,4 +1,6 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { hashToken } from './access/client-keys.js'
+import { RelayError } from './errors.js'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { pathnameOf } from './http/pathname.js'
 import { createRelayListener } from './http/relay-handler.js'
@@ -44,11 +46,21 @@ export function buildApp(holder: RuntimeHolder, state: AppState = { accepting: t
     return reply.code(ready ? 200 : 503).send({ ready, config: 'loaded', routes: holder.current.routes.routes.length })
   })
   // Prometheus text; /v1/metrics is where openai-api-route serves it.
-  const metrics = async (_request: unknown, reply: FastifyReply) => {
+  const metrics = async (request: FastifyRequest, reply: FastifyReply) => {
+    const token = holder.current.config.metrics.token
+    if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
+      throw new RelayError('RELAY_ERR_UNAUTHORIZED', 'The metrics need Authorization: Bearer <metrics.token>.')
+    }
     const { contentType, body } = await holder.metrics.text()
     return reply.type(contentType).send(body)
   }
   app.get('/metrics', metrics)
   app.get('/v1/metrics', metrics)
   return app
+}
+
+/** Compared by digest, as client tokens are: the time taken says nothing about the token. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined
+  return presented !== undefined && hashToken(presented) === hashToken(token)
 }

@@ -13,7 +13,7 @@ import { StreamPacing } from './limits/stream-pacing.js'
 import type { Logger } from './log.js'
 import { GatewayMetrics } from './metrics/metrics.js'
 import { HealthBook } from './routing/health.js'
-import { RouteTable } from './routing/route-table.js'
+import { RouteTable, type CompiledRoute, type CompiledUpstream } from './routing/route-table.js'
 import { createCacheStore, type CacheStoreOptions } from './storage/cache-store.js'
 import { createCounterStore } from './storage/counter-store.js'
 import type { CounterStore } from './storage/types.js'
@@ -73,7 +73,12 @@ export class RuntimeHolder {
   constructor(config: Readonly<Config>, logger: Logger) {
     const health = new HealthBook(config.failover.cooldown)
     // An upstream going into cooldown is news for the operators (openai-api-route's notices, issue 5).
-    health.on('cooldown', (id, untilMs, reason) => this.noticeCooldown(id, untilMs, reason))
+    health.on('cooldown', (id, untilMs, reason) => {
+      this.metrics.upstreamCooldowns.inc({ upstream: this.upstreamNamed(id)?.upstream.name ?? id })
+      this.noticeCooldown(id, untilMs, reason)
+    })
+    this.metrics.upstreamStatesSource = () =>
+      this.current.routes.routes.flatMap((route) => route.upstreams.map((upstream) => ({ upstream: upstream.name, up: !this.current.health.isCooling(upstream.id) })))
     this.dispatcherKey = dispatcherKeyOf(config)
     const dispatcher = createDispatcher({ connectTimeout: config.timeouts.connect, proxy: config.proxy })
     this.current = build(config, logger, this.metrics, health, dispatcher, this.limitsFor(config, logger), this.cacheFor(config, logger), this.recordsFor(config, logger), this.noticesFor(config, logger))
@@ -122,16 +127,24 @@ export class RuntimeHolder {
     return this.notices.dispatcher
   }
 
+  /** The upstream of a health id in the current config, with its route. */
+  private upstreamNamed(id: string): { route: CompiledRoute; upstream: CompiledUpstream } | undefined {
+    for (const route of this.current.routes.routes) {
+      const upstream = route.upstreams.find((candidate) => candidate.id === id)
+      if (upstream !== undefined) return { route, upstream }
+    }
+    return undefined
+  }
+
   private noticeCooldown(id: string, untilMs: number, reason: string): void {
     const dispatcher = this.notices?.dispatcher
     if (dispatcher === undefined) return
-    const route = this.current.routes.routes.find((candidate) => candidate.upstreams.some((upstream) => upstream.id === id))
-    const upstream = route?.upstreams.find((candidate) => candidate.id === id)
+    const named = this.upstreamNamed(id)
     dispatcher.notify({
       kind: 'upstream-cooldown',
       time: Date.now(),
-      ...(route !== undefined && { route: route.path }),
-      upstream: upstream?.name ?? id,
+      ...(named !== undefined && { route: named.route.path }),
+      upstream: named?.upstream.name ?? id,
       reason: `${reason}; tried again after ${new Date(untilMs).toISOString()}`,
     })
   }

@@ -57,9 +57,17 @@ export class UsageMeter {
 
   /** The plain answer is complete: read its usage and text. */
   end(): void {
-    if (this.jsonChunks === undefined) return
-    const answer = parseObject(Buffer.concat(this.jsonChunks).toString('utf8'))
+    const chunks = this.jsonChunks
+    if (chunks === undefined) return
     this.jsonChunks = undefined
+    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+    // Only the usage is needed (records at level meta, quotas): read that object alone rather than
+    // parse the whole answer, which a profile showed costing more than anything else a record adds.
+    if (this.assembler === undefined) {
+      this.reported = usageOf(usageObjectIn(body))
+      if (this.reported !== undefined) return
+    }
+    const answer = parseObject(body.toString('utf8'))
     if (answer !== undefined) this.answer(answer)
   }
 
@@ -74,8 +82,9 @@ export class UsageMeter {
    * The upstream's usage when it gave one, else the prompt estimate plus the counted answer text
    * (`estimate` while the tokenizer is not loaded yet: it is loaded on first need, then counts are exact).
    */
-  usage(promptEstimate: number): Usage {
+  usage(promptEstimate: number | (() => number)): Usage {
     if (this.reported !== undefined) return this.reported
+    if (typeof promptEstimate === 'function') promptEstimate = promptEstimate()
     const exact = tokenizerLoaded()
     if (!exact) loadTokenizer().catch(() => undefined)
     const completionTokens = countTextTokens(this.generated)
@@ -102,6 +111,37 @@ export class UsageMeter {
       }
     }
   }
+}
+
+const USAGE_KEY = Buffer.from('"usage"')
+const OPEN = 123 // {
+const CLOSE = 125 // }
+const QUOTE = 34 // "
+const BACKSLASH = 92
+
+/**
+ * The last `"usage": {...}` object of a JSON answer, parsed on its own. Text the model wrote cannot
+ * match: inside a JSON string every quote is escaped, so `"usage"` with bare quotes is always a key.
+ */
+function usageObjectIn(body: Buffer): unknown {
+  const key = body.lastIndexOf(USAGE_KEY)
+  if (key === -1) return undefined
+  // Only `"usage": {`: a `null` (or anything else) after the key is no usage.
+  let start = key + USAGE_KEY.length
+  while (start < body.length && (body[start] === 32 || body[start] === 58 || body[start] === 10 || body[start] === 13 || body[start] === 9)) start++
+  if (body[start] !== OPEN) return undefined
+  let depth = 0
+  let inString = false
+  for (let at = start; at < body.length; at++) {
+    const byte = body[at]
+    if (inString) {
+      if (byte === BACKSLASH) at++
+      else if (byte === QUOTE) inString = false
+    } else if (byte === QUOTE) inString = true
+    else if (byte === OPEN) depth++
+    else if (byte === CLOSE && --depth === 0) return parseObject(body.toString('utf8', start, at + 1))
+  }
+  return undefined
 }
 
 function parseObject(text: string): Record<string, unknown> | undefined {

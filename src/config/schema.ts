@@ -227,6 +227,13 @@ export const configSchema = z.strictObject({
       maxEntryBytes: byteSize.default(4 * 1024 * 1024),
     })
     .prefault({}),
+  /** Prometheus metrics at /metrics and /v1/metrics. */
+  metrics: z
+    .strictObject({
+      /** When set, scrapes must send `Authorization: Bearer <token>`. */
+      token: secret.optional(),
+    })
+    .prefault({}),
   /** Error notices to Feishu, Matrix or webhooks when a request finally fails or an upstream cools down (also FEISHU_WEBHOOK / MATRIX_API). */
   notify: notifyConfigSchema.optional(),
   /** A record per request (issue 5): where they are kept, how much of each, for how long. */

@@ -18,6 +18,7 @@ export function createRelayListener(holder: RuntimeHolder) {
     const runtime = holder.current
     const id = assignRequestId(request)
     const ctx = new RelayContext(runtime, id, request, response)
+    runtime.metrics.requestsInFlight.inc()
     // A client that leaves cancels its upstream request at once.
     response.once('close', () => {
       if (!response.writableFinished) ctx.disconnect()

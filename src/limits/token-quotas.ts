@@ -1,4 +1,4 @@
-import type { UsageMeter } from '../answers/usage-meter.js'
+import type { Usage, UsageMeter } from '../answers/usage-meter.js'
 import type { RelayContext } from '../pipeline/context.js'
 import type { WindowLimit } from '../storage/types.js'
 
@@ -19,13 +19,12 @@ export interface TokenReservation {
  * still billed for what was generated). An answer that never came, or an error answer, costs nothing.
  * A shortfall is taken back from the admission's window; an overrun is charged to the current one.
  */
-export function settleTokenReservation(ctx: RelayContext): void {
+export function settleTokenReservation(ctx: RelayContext, usage: Usage | undefined): void {
   const reservation = ctx.tokenReservation
   const limits = ctx.runtime.limits
   if (reservation === undefined || limits === undefined) return
   ctx.tokenReservation = undefined
-  const status = ctx.outcome.status
-  const used = status !== undefined && status < 400 ? reservation.meter.usage(reservation.promptEstimate).totalTokens : 0
+  const used = usage?.totalTokens ?? 0
   const delta = used - reservation.reserved
   if (delta === 0) return
   limits.store.adjust(reservation.windows, delta, limits.config.strategy, delta < 0 ? reservation.at : Date.now()).then(

@@ -1,4 +1,6 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { RequestObserver } from './observe.js'
+import { Tally } from './tally.js'
 
 /**
  * Every metric of the gateway: names, help texts and label sets are defined here and nowhere else.
@@ -7,6 +9,102 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
  */
 export class GatewayMetrics {
   readonly registry = new Registry()
+  /** Counts finished requests into the metrics below. */
+  readonly observer: RequestObserver = new RequestObserver(this)
+
+  // Buckets from 5 ms to 2 min: LLM answers take seconds to minutes; cache hits and errors take milliseconds.
+  private static readonly durationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120]
+
+  readonly requestTally = new Tally<'route' | 'upstream' | 'model' | 'status'>()
+  readonly requests: Counter<'route' | 'upstream' | 'model' | 'status'> = new Counter({
+    name: 'llm_relay_requests_total',
+    help: 'Requests answered, by route, upstream (the one whose answer was relayed; "none" otherwise), model and HTTP status.',
+    labelNames: ['route', 'upstream', 'model', 'status'] as const,
+    registers: [this.registry],
+    collect: (): void => this.requestTally.publish(this.requests),
+  })
+
+  readonly requestDuration = new Histogram({
+    name: 'llm_relay_request_duration_seconds',
+    help: 'Time from a request arriving to its answer ending (a stream included), by route.',
+    labelNames: ['route'] as const,
+    buckets: GatewayMetrics.durationBuckets,
+    registers: [this.registry],
+  })
+
+  readonly timeToFirstByte = new Histogram({
+    name: 'llm_relay_time_to_first_byte_seconds',
+    help: 'Time from a request arriving to the first byte of its answer body, by route.',
+    labelNames: ['route'] as const,
+    buckets: GatewayMetrics.durationBuckets,
+    registers: [this.registry],
+  })
+
+  readonly overhead = new Histogram({
+    name: 'llm_relay_gateway_overhead_seconds',
+    help: "Time the gateway itself spent on a request until its answer's headers: everything but the upstream attempts.",
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    registers: [this.registry],
+  })
+
+  readonly attemptTally = new Tally<'upstream'>()
+  readonly upstreamAttempts: Counter<'upstream'> = new Counter({
+    name: 'llm_relay_upstream_attempts_total',
+    help: 'Attempts made at each upstream.',
+    labelNames: ['upstream'] as const,
+    registers: [this.registry],
+    collect: (): void => this.attemptTally.publish(this.upstreamAttempts),
+  })
+
+  readonly failureTally = new Tally<'upstream' | 'reason'>()
+  readonly upstreamFailures: Counter<'upstream' | 'reason'> = new Counter({
+    name: 'llm_relay_upstream_failures_total',
+    help: 'Failed attempts at each upstream, by reason (an HTTP status, or connect-timeout, headers-timeout, reset, refused, ...).',
+    labelNames: ['upstream', 'reason'] as const,
+    registers: [this.registry],
+    collect: (): void => this.failureTally.publish(this.upstreamFailures),
+  })
+
+  readonly upstreamCooldowns = new Counter({
+    name: 'llm_relay_upstream_cooldowns_total',
+    help: 'Times each upstream was put into cooldown.',
+    labelNames: ['upstream'] as const,
+    registers: [this.registry],
+  })
+
+  /** Read from the health book at scrape time; the runtime sets the source. */
+  upstreamStatesSource: () => Array<{ upstream: string; up: boolean }> = () => []
+  readonly upstreamUp: Gauge<'upstream'> = new Gauge({
+    name: 'llm_relay_upstream_up',
+    help: 'Whether each upstream is in service (1) or cooling down after failures (0).',
+    labelNames: ['upstream'] as const,
+    registers: [this.registry],
+    collect: (): void => {
+      this.upstreamUp.reset()
+      for (const { upstream, up } of this.upstreamStatesSource()) this.upstreamUp.set({ upstream }, up ? 1 : 0)
+    },
+  })
+
+  readonly tokenTally = new Tally<'route' | 'model' | 'kind'>()
+  readonly tokens: Counter<'route' | 'model' | 'kind'> = new Counter({
+    name: 'llm_relay_tokens_total',
+    help: 'Tokens of relayed answers (from their usage, or counted), by route, model and kind (prompt, completion).',
+    labelNames: ['route', 'model', 'kind'] as const,
+    registers: [this.registry],
+    collect: (): void => this.tokenTally.publish(this.tokens),
+  })
+
+  readonly requestsInFlight = new Gauge({
+    name: 'llm_relay_requests_in_flight',
+    help: 'Requests being handled now.',
+    registers: [this.registry],
+  })
+
+  readonly streamsInFlight = new Gauge({
+    name: 'llm_relay_streams_in_flight',
+    help: 'Streamed answers (text/event-stream) being relayed now.',
+    registers: [this.registry],
+  })
 
   /** Checks the counter backend (Redis) could not answer; each one applied limits.onBackendError. */
   readonly limitBackendErrors = new Counter({

@@ -1,3 +1,4 @@
+import { finalUsage } from '../answers/final-usage.js'
 import { saveToCache } from '../cache/save.js'
 import { settleTokenReservation } from '../limits/token-quotas.js'
 import { buildRecord } from '../records/build.js'
@@ -8,11 +9,17 @@ import type { RelayContext } from './context.js'
  * Later stages of the project (records, metrics, notices) hook in here.
  */
 export function finishRequest(ctx: RelayContext): void {
-  if (ctx.tokenReservation !== undefined) settleTokenReservation(ctx)
+  const { metrics } = ctx.runtime
+  metrics.requestsInFlight.dec()
+  const usage = finalUsage(ctx)
+  if (ctx.tokenReservation !== undefined) settleTokenReservation(ctx, usage)
   if (ctx.cacheFill !== undefined) saveToCache(ctx)
+  metrics.observer.finished(ctx)
+  // A cache hit cost no tokens: its usage is the original answer's, kept in its record only.
+  if (usage !== undefined && ctx.cacheStatus !== 'HIT') metrics.observer.tokens(ctx.route.path, ctx.model, usage.promptTokens, usage.completionTokens)
   const records = ctx.runtime.records
   // Requests refused before a route was known (404, IP rules) are kept at the default level too.
-  if (records !== undefined && (ctx.recordLevel ?? ctx.runtime.config.records.level) !== 'none') records.writer.push(buildRecord(ctx))
+  if (records !== undefined && (ctx.recordLevel ?? ctx.runtime.config.records.level) !== 'none') records.writer.push(buildRecord(ctx, usage))
   if (ctx.runtime.notices !== undefined) noticeFailure(ctx)
   const { outcome } = ctx
   const status = outcome.status ?? outcome.error?.status

@@ -1,5 +1,5 @@
 import { clientScope } from '../access/client-scope.js'
-import { estimatePromptTokens } from '../limits/token-count.js'
+import type { Usage } from '../answers/usage-meter.js'
 import type { RelayContext } from '../pipeline/context.js'
 import { redactHeaders, type RecordAttempt, type RecordContent, type RequestRecord } from './record.js'
 
@@ -8,7 +8,7 @@ import { redactHeaders, type RecordAttempt, type RecordContent, type RequestReco
  * left on the context. Only the path is kept, never the query (some providers take keys there), and
  * the client by its key's name or digest fingerprint, never the token.
  */
-export function buildRecord(ctx: RelayContext, now = performance.now()): RequestRecord {
+export function buildRecord(ctx: RelayContext, usage: Usage | undefined, now = performance.now()): RequestRecord {
   const { outcome } = ctx
   const level = ctx.recordLevel ?? ctx.runtime.config.records.level
   const record: RequestRecord = {
@@ -34,7 +34,12 @@ export function buildRecord(ctx: RelayContext, now = performance.now()): Request
   if (ctx.cacheStatus !== undefined) record.cache = ctx.cacheStatus
   if (outcome.error !== undefined) record.error = outcome.error.message
   else if (ctx.clientGone && !outcome.completed) record.error = 'The client left before the answer was complete.'
-  addUsage(ctx, record)
+  if (usage !== undefined) {
+    record.promptTokens = usage.promptTokens
+    record.completionTokens = usage.completionTokens
+    record.totalTokens = usage.totalTokens
+    record.tokensSource = usage.source
+  }
   if (level === 'full') record.content = contentOf(ctx)
   return record
 }
@@ -53,22 +58,6 @@ function attemptsOf(ctx: RelayContext): RecordAttempt[] {
     attempts.splice(brokeAfter === -1 ? attempts.length : brokeAfter, 0, relayed)
   }
   return attempts
-}
-
-/**
- * Tokens: the upstream's usage when it reported one; else, for an answer that was relayed, the
- * prompt estimate plus the counted answer text. A cache hit keeps the original's usage (the
- * `cache` field says it cost nothing upstream).
- */
-function addUsage(ctx: RelayContext, record: RequestRecord): void {
-  const meter = ctx.usageMeter
-  const status = ctx.outcome.status
-  if (meter === undefined || ctx.json === undefined || status === undefined || status >= 400) return
-  const usage = meter.usage(ctx.tokenReservation?.promptEstimate ?? estimatePromptTokens(ctx.json))
-  record.promptTokens = usage.promptTokens
-  record.completionTokens = usage.completionTokens
-  record.totalTokens = usage.totalTokens
-  record.tokensSource = usage.source
 }
 
 function contentOf(ctx: RelayContext): RecordContent {

@@ -1,5 +1,5 @@
 import { PostgresRecordStore } from './postgres/record-store.js'
-import { SqliteRecordStore } from './sqlite/record-store.js'
+import { ThreadedSqliteRecordStore } from './sqlite/threaded-record-store.js'
 import type { RecordStore } from './types.js'
 
 export interface RecordStoreOptions {
@@ -17,7 +17,8 @@ export function createRecordStore(options: RecordStoreOptions): RecordStore {
   switch (options.backend) {
     case 'sqlite':
       if (options.path === undefined) throw new TypeError('createRecordStore: the sqlite backend needs options.path (the database file)')
-      return new SqliteRecordStore({ path: options.path })
+      // On its own thread: SQLite's work never takes the gateway's event loop (threaded-record-store.ts).
+      return new ThreadedSqliteRecordStore({ path: options.path })
     case 'postgres':
       if (options.url === undefined) throw new TypeError('createRecordStore: the postgres backend needs options.url (a postgres:// URL)')
       return new PostgresRecordStore({ url: options.url, schema: options.schema })

@@ -66,7 +66,9 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: U
     const events = byEvent ? new EventRelay(ctx, meter, write) : undefined
     // Everything written has been handed over; `last` runs once a paced queue has drained too.
     const flushThen = (last: () => void) => (pacer !== undefined ? pacer.finish(last) : last())
+    if (isEventStream) ctx.runtime.metrics.streamsInFlight.inc()
     res.once('close', () => {
+      if (isEventStream) ctx.runtime.metrics.streamsInFlight.dec()
       clearTimeout(idleTimer)
       pacer?.stop()
       if (!res.writableFinished) exchange.cancel()

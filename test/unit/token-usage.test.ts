@@ -39,6 +39,17 @@ test('UsageMeter: usage from a plain answer, from the usage chunk of a stream, f
   plain.end()
   assert.deepEqual(plain.usage(100), { promptTokens: 7, completionTokens: 2, totalTokens: 9, source: 'upstream' })
 
+  // Usage read from the tail without parsing the answer; a null usage is none (the answer is then counted).
+  const tail = new UsageMeter()
+  tail.chunk(Buffer.from('{"choices":[{"message":{"content":"say \\"usage\\": {\\"x\\":1}"}}],"usage" : {"prompt_tokens":2,"completion_tokens":5,"total_tokens":7,"details":{"a":1}}}'))
+  tail.end()
+  assert.deepEqual(tail.usage(0), { promptTokens: 2, completionTokens: 5, totalTokens: 7, source: 'upstream' })
+  const nullUsage = new UsageMeter()
+  nullUsage.chunk(Buffer.from('{"choices":[{"message":{"content":"four words of text"}}],"usage":null,"x":{"prompt_tokens":9}}'))
+  nullUsage.end()
+  assert.equal(nullUsage.usage(3).source, 'counted')
+  assert.equal(nullUsage.usage(3).completionTokens, countTextTokens('four words of text'))
+
   const stream = new UsageMeter()
   assert.equal(stream.event(Buffer.from('data: {"choices":[{"delta":{"content":"Hello"}}],"usage":null}\n\n')), false)
   assert.equal(stream.event(Buffer.from('data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}\n\n')), true)

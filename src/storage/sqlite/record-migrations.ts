@@ -18,8 +18,9 @@ export const sqliteRecordMigrations: readonly SqliteMigration[] = [
     version: 1,
     name: 'request records',
     // `seq` (the rowid) orders records of the same ms and is what deletes pick by: the request id is
-    // not unique. Each filter index ends in `time` (and, implicitly, the rowid), so a filtered
-    // `logs` query reads the newest first without sorting. The one-row count table spares pruning
+    // not unique. Only `time` is indexed: a filtered `logs` query walks it newest first and filters
+    // as it goes; each more index made an insert about 0.7 us dearer (measured: 7.5 us a record with
+    // five, 4.9 us with one), paid on every request. The one-row count table spares pruning
     // to a row count a count(*) on the event loop; the store updates it in the transaction of each
     // write and prune (once per batch: a per-row trigger doubled the cost of an insert).
     sql: `
@@ -51,10 +52,6 @@ export const sqliteRecordMigrations: readonly SqliteMigration[] = [
         content TEXT
       );
       CREATE INDEX request_records_time ON request_records (time);
-      CREATE INDEX request_records_status ON request_records (status, time);
-      CREATE INDEX request_records_model ON request_records (model, time);
-      CREATE INDEX request_records_route ON request_records (route, time);
-      CREATE INDEX request_records_client ON request_records (client_id, time);
       CREATE TABLE request_records_count (n INTEGER NOT NULL);
       INSERT INTO request_records_count (n) VALUES (0);
     `,
