@@ -61,6 +61,6 @@ export function buildApp(holder: RuntimeHolder, state: AppState = { accepting: t
 
 /** Compared by digest, as client tokens are: the time taken says nothing about the token. */
 function bearerMatches(header: string | undefined, token: string): boolean {
-  const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined
+  const presented = header !== undefined && /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, '').trim() : undefined
   return presented !== undefined && hashToken(presented) === hashToken(token)
 }

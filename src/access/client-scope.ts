@@ -7,6 +7,9 @@ import type { RelayContext } from '../pipeline/context.js'
  * crosses from one key to another.
  */
 export function clientScope(ctx: RelayContext): string {
-  if (ctx.identity.kind !== 'anonymous') return `${ctx.identity.kind}:${ctx.identity.name}`
-  return ctx.tokenHash !== undefined ? `token:${ctx.tokenHash.slice(0, 16)}` : `ip:${ctx.clientIp}`
+  const { identity } = ctx
+  // A client token's name is already `token:<fingerprint>`; kept once, not as client-token:token:….
+  if (identity.kind === 'client-token') return `client-${identity.name}`
+  if (identity.kind !== 'anonymous') return `${identity.kind}:${identity.name}`
+  return ctx.tokenHash !== undefined ? `unknown-token:${ctx.tokenHash.slice(0, 16)}` : `ip:${ctx.clientIp}`
 }

@@ -43,6 +43,8 @@ export class ChatAssembler {
       if (!isObject(raw)) continue
       const choice = this.choiceAt(typeof raw.index === 'number' ? raw.index : 0)
       const delta = isObject(raw.delta) ? raw.delta : {}
+      // Legacy completions stream `text` pieces instead of a delta.
+      if (typeof raw.text === 'string') choice.message.content = (choice.message.content ?? '') + raw.text
       if (typeof delta.role === 'string') choice.message.role = delta.role
       if (typeof delta.content === 'string') choice.message.content = (choice.message.content ?? '') + delta.content
       if (typeof delta.refusal === 'string') choice.message.refusal = (choice.message.refusal ?? '') + delta.refusal

@@ -10,6 +10,7 @@ import { substituteEnv } from './env-substitution.js'
 import { ConfigError, issuesFromZod, type ConfigIssue } from './errors.js'
 import { deepFreeze } from './freeze.js'
 import { notifyFromEnv } from '../notify/config.js'
+import { postgresUrl } from '../records/open.js'
 import { configSchema, type Config, type ConfigInput } from './schema.js'
 
 export interface LoadOptions {
@@ -124,6 +125,15 @@ function withNotifyFromEnv(input: ConfigInput, env: Record<string, string | unde
   return notify === undefined ? input : { ...input, notify }
 }
 
+function postgresUrlProblem(url: string): string | undefined {
+  try {
+    postgresUrl(url)
+    return undefined
+  } catch (error) {
+    return (error as Error).message
+  }
+}
+
 /** File paths of the config are relative to the working directory; later code (and reloads) must not depend on it. */
 function resolvePaths(input: ConfigInput, cwd: string): ConfigInput {
   const dataDir = input.dataDir ?? './data'
@@ -162,8 +172,10 @@ function crossFieldIssues(config: Config): ConfigIssue[] {
       issues.push({ path: `access.forwardKeys.${index}.level`, problem: 'no entry in access.levels for this level', value: forwardKey.level })
     }
   })
-  if (config.records.backend === 'postgres' && config.records.url === undefined) {
-    issues.push({ path: 'records.url', problem: 'records.backend postgres needs a postgres:// URL (or a libpq key=value string)', value: undefined })
+  if (config.records.backend === 'postgres') {
+    const problem = config.records.url === undefined ? 'records.backend postgres needs a postgres:// URL (or a libpq key=value string)' : postgresUrlProblem(config.records.url)
+    // The value may hold a password: it is never echoed.
+    if (problem !== undefined) issues.push({ path: 'records.url', problem, value: undefined })
   }
   const { maxBytes, maxEntryBytes } = config.cache
   if (maxBytes !== undefined && maxEntryBytes > maxBytes) {

@@ -59,7 +59,7 @@ export class GatewayMetrics {
   readonly failureTally = new Tally<'upstream' | 'reason'>()
   readonly upstreamFailures: Counter<'upstream' | 'reason'> = new Counter({
     name: 'llm_relay_upstream_failures_total',
-    help: 'Failed attempts at each upstream, by reason (an HTTP status, or connect-timeout, headers-timeout, reset, refused, ...).',
+    help: 'Failed attempts at each upstream, by reason (an HTTP status, or a transport failure such as connect, connect-timeout, headers-timeout, reset).',
     labelNames: ['upstream', 'reason'] as const,
     registers: [this.registry],
     collect: (): void => this.failureTally.publish(this.upstreamFailures),

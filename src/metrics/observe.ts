@@ -28,12 +28,15 @@ export class RequestObserver {
     if (ctx.firstByteAt !== undefined) this.histogram('fb', route, () => metrics.timeToFirstByte.labels(route)).observe((ctx.firstByteAt - ctx.startedAt) / 1000)
 
     let upstreamMs = 0
-    for (const failure of outcome.failures) {
-      upstreamMs += failure.durationMs
+    const relayed = outcome.upstream !== undefined
+    outcome.failures.forEach((failure, index) => {
       const reason = String(failure.reason)
-      metrics.attemptTally.add(failure.upstream, () => ({ upstream: failure.upstream }))
       metrics.failureTally.add(`${failure.upstream}\0${reason}`, () => ({ upstream: failure.upstream, reason }))
-    }
+      // A failure after the relayed answer was chosen is that answer breaking off: not another attempt, nor time before its headers.
+      if (relayed && index >= outcome.failuresBeforeRelay) return
+      upstreamMs += failure.durationMs
+      metrics.attemptTally.add(failure.upstream, () => ({ upstream: failure.upstream }))
+    })
     if (outcome.upstream !== undefined) {
       metrics.attemptTally.add(upstream, () => ({ upstream }))
       upstreamMs += outcome.upstreamHeadersMs ?? 0

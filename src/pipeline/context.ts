@@ -32,6 +32,8 @@ export interface Outcome {
   completed: boolean
   /** The relayed attempt's wait for the upstream's headers, in ms. */
   upstreamHeadersMs: number | undefined
+  /** How many failures there were when the relayed answer was chosen: later ones are that answer breaking off. */
+  failuresBeforeRelay: number
 }
 
 /** The typed state of one request as it moves through the stages. */
@@ -80,7 +82,7 @@ export class RelayContext {
   cacheFill: CacheFill | undefined
   /** Headers every answer to this request carries (e.g. x-ratelimit-*). */
   responseHeaders: Record<string, string> | undefined
-  readonly outcome: Outcome = { status: undefined, upstream: undefined, attempts: 0, failures: [], error: undefined, completed: false, upstreamHeadersMs: undefined }
+  readonly outcome: Outcome = { status: undefined, upstream: undefined, attempts: 0, failures: [], error: undefined, completed: false, upstreamHeadersMs: undefined, failuresBeforeRelay: 0 }
   /** performance.now() when the answer's headers went to the client, and when its first body byte did. */
   headersAt: number | undefined
   firstByteAt: number | undefined

@@ -50,12 +50,10 @@ function attemptsOf(ctx: RelayContext): RecordAttempt[] {
       ? { upstream: failure.upstream, status: failure.reason, durationMs: round(failure.durationMs) }
       : { upstream: failure.upstream, error: failure.reason, durationMs: round(failure.durationMs) },
   )
-  const { upstream, status, upstreamHeadersMs } = ctx.outcome
-  // The relayed attempt (a stream that broke after it is listed again with its failure).
+  const { upstream, status, upstreamHeadersMs, failuresBeforeRelay } = ctx.outcome
+  // The relayed attempt, in its place; a stream that broke after it is listed again with its failure.
   if (upstream !== undefined && status !== undefined && upstreamHeadersMs !== undefined) {
-    const relayed: RecordAttempt = { upstream, status, durationMs: round(upstreamHeadersMs) }
-    const brokeAfter = attempts.findIndex((attempt) => attempt.upstream === upstream && attempt.status === undefined && attempt.error !== undefined)
-    attempts.splice(brokeAfter === -1 ? attempts.length : brokeAfter, 0, relayed)
+    attempts.splice(failuresBeforeRelay, 0, { upstream, status, durationMs: round(upstreamHeadersMs) })
   }
   return attempts
 }

@@ -24,6 +24,9 @@ export function postgresUrl(dsn: string): string {
   for (const match of dsn.matchAll(/(\w+)\s*=\s*(?:'((?:\\.|[^'\\])*)'|(\S+))/g)) {
     fields.set(match[1]!, match[2] !== undefined ? match[2].replace(/\\(.)/g, '$1') : match[3]!)
   }
+  if (!fields.has('host') && !fields.has('hostaddr') && !fields.has('dbname')) {
+    throw new TypeError('expected a postgres:// URL or a libpq key=value string such as "host=127.0.0.1 dbname=relay"')
+  }
   const url = new URL('postgres://localhost')
   const host = fields.get('host') ?? fields.get('hostaddr')
   if (host !== undefined) url.hostname = host.includes(':') ? `[${host}]` : host

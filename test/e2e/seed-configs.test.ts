@@ -292,7 +292,8 @@ test('OpenAI-Forward openai-forward-config.yaml: routes, forward keys by level, 
   const relay = await startRelay(t, forwardYaml(openai, gemini))
   assert.equal(relay.loaded.format, 'openai-forward')
   const notices = relay.loaded.notices.join('\n')
-  for (const expected of [/log\.openai: parsed, not implemented yet/, /benchmark_mode: ignored/]) {
+  assert.equal(relay.loaded.config.records.chat, true, 'log.openai keeps chat records (issue 5)')
+  for (const expected of [/benchmark_mode: ignored/]) {
     assert.match(notices, expected)
   }
   assert.doesNotMatch(notices, /token_rate_limit/, 'stream pacing is implemented: no notice')

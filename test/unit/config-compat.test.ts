@@ -6,6 +6,7 @@ import { fromOpenAIApiRoute } from '../../src/config/compat/openai-api-route.js'
 import { fromOpenAIForwardEnv, fromOpenAIForwardYaml } from '../../src/config/compat/openai-forward.js'
 import type { Translation } from '../../src/config/compat/types.js'
 import { ConfigError } from '../../src/config/errors.js'
+import { validateConfig } from '../../src/config/load.js'
 import { configSchema, type Config, type ConfigInput } from '../../src/config/schema.js'
 
 /** Where records go and whether chat logs are on: the part of `records` the seeds' settings decide. */
@@ -190,6 +191,14 @@ describe('openai-api-route config', () => {
       'upstreams.0.weight: unknown field',
     ])
     assert.match(error.message, /^invalid config openai-api-route config:/)
+    // PostgreSQL needs its DSN; a value that is not one is a config error that never echoes it (it holds the password).
+    assert.deepEqual(issuesOf(() => fromOpenAIApiRoute({ dbtype: 'postgres', upstreams: [{ endpoint: 'https://x.example' }] })).lines, [
+      'dbaddr: dbtype postgres needs dbaddr, a DSN such as "host=127.0.0.1 port=5432 user=postgres dbname=relay"',
+    ])
+    assert.throws(
+      () => validateConfig(fromOpenAIApiRoute({ dbtype: 'postgres', dbaddr: 'not-a-dsn-pw-secret', upstreams: [{ endpoint: 'https://x.example' }] }).config),
+      (error: Error) => /records\.url: expected a postgres:\/\/ URL/.test(error.message) && !error.message.includes('pw-secret'),
+    )
   })
 
   it('reads IPv6 and host-only addresses', () => {
@@ -351,7 +360,6 @@ describe('OpenAI-Forward YAML config', () => {
       'OpenAI-Forward webui_extra: unknown key ignored',
       'OpenAI-Forward rate_limit.iter_chunk: ignored: chunks are forwarded as they arrive',
       'OpenAI-Forward cache.backend: lmdb is kept in SQLite instead (a file under the data directory; it survives restarts like lmdb did)',
-      'OpenAI-Forward log.openai: parsed, not implemented yet (issue 5: records)',
       'OpenAI-Forward default_stream_response: not needed: llm-relay never buffers a stream',
       'OpenAI-Forward chat_completion_route: ignored',
       'OpenAI-Forward tz: ignored',

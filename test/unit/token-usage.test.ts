@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { ChatAssembler } from '../../src/answers/chat-assembler.js'
 import { withoutNullUsage } from '../../src/answers/stream-usage.js'
 import { UsageMeter } from '../../src/answers/usage-meter.js'
 import { countTextTokens, estimatePromptTokens, loadTokenizer, maxOutputTokens } from '../../src/limits/token-count.js'
@@ -81,4 +82,17 @@ test('estimatePromptTokens counts messages with their framing, tools, prompt and
   assert.equal(maxOutputTokens({ max_tokens: 50, n: 2 }), 100)
   assert.equal(maxOutputTokens({ max_completion_tokens: 30, max_tokens: 50 }), 30)
   assert.equal(maxOutputTokens({}), 0)
+})
+
+test('ChatAssembler joins streamed content, legacy completion text and tool-call pieces per choice', () => {
+  const assembler = new ChatAssembler()
+  assembler.chunk({ id: 'c1', created: 1, model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: '', refusal: null } }] })
+  assembler.chunk({ choices: [{ index: 0, delta: { content: 'Hel' } }, { index: 1, text: 'leg' }] })
+  assembler.chunk({ choices: [{ index: 0, delta: { content: 'lo', tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a"' } }] } }, { index: 1, text: 'acy' }] })
+  assembler.chunk({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: ':1}' } }] }, finish_reason: 'tool_calls' }, { index: 1, finish_reason: 'stop' }] })
+  const completion = assembler.result()!
+  assert.equal(completion.id, 'c1')
+  assert.deepEqual(completion.choices[0]!.message, { role: 'assistant', content: 'Hello', refusal: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] })
+  assert.equal(completion.choices[0]!.finish_reason, 'tool_calls')
+  assert.equal(completion.choices[1]!.message.content, 'legacy')
 })

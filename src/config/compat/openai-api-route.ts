@@ -107,9 +107,10 @@ function readRecords(doc: Record<string, unknown>, issues: Issues, notices: stri
   const backend = readString(doc.dbtype, 'dbtype', issues) ?? 'sqlite'
   if (!recordBackends.has(backend)) return issues.add('dbtype', 'expected sqlite, postgres or none', doc.dbtype)
   if (backend === 'none') return { backend: 'none' }
+  const url = readString(doc.dbaddr, 'dbaddr', issues)
+  if (backend === 'postgres' && url === undefined) return issues.add('dbaddr', 'dbtype postgres needs dbaddr, a DSN such as "host=127.0.0.1 port=5432 user=postgres dbname=relay"', doc.dbaddr)
   // The seed recorded every request to ./db.sqlite unless told otherwise.
-  const url = readString(doc.dbaddr, 'dbaddr', issues) ?? './db.sqlite'
-  return { backend: backend as 'sqlite' | 'postgres', url }
+  return { backend: backend as 'sqlite' | 'postgres', url: url ?? './db.sqlite' }
 }
 
 export function fromOpenAIApiRoute(doc: Record<string, unknown>): Translation {

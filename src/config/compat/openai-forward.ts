@@ -276,7 +276,6 @@ function translate(settings: Settings, source: string, issues: Issues): Translat
     if (mode !== undefined) route.cache = mode
   }
   const chatLog = values.logOpenai ? readBoolean(values.logOpenai.value, values.logOpenai.path, issues, form) : undefined
-  if (values.logOpenai && chatLog) notices.push(notice(values.logOpenai.path, 'parsed, not implemented yet (issue 5: records)'))
   if (values.defaultStream) {
     readBoolean(values.defaultStream.value, values.defaultStream.path, issues, form)
     notices.push(notice(values.defaultStream.path, 'not needed: llm-relay never buffers a stream'))

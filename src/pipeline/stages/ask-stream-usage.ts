@@ -2,7 +2,7 @@ import { bodyAskingStreamUsage, clientAskedStreamUsage, streamTakesUsageOption }
 import type { RelayContext } from '../context.js'
 
 /**
- * When the answer's usage is needed (token quotas) and the request is a chat or completions stream
+ * When the answer's usage is needed (token quotas, records, the cache) and the request is a chat or completions stream
  * that does not ask for usage itself, prepares a body that does (stream_options.include_usage).
  * Upstreams that allow it (upstream.streamUsage) get that body; the relay hides what the client did
  * not ask for. Others get the client's body and their streamed text is counted instead.

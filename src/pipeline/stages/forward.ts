@@ -120,6 +120,7 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
   if (status < 400) runtime.health.succeeded(upstream.id)
   ctx.hideStreamUsage = body === ctx.bodyAskingUsage
   outcome.upstreamHeadersMs = performance.now() - attemptStartedAt
+  outcome.failuresBeforeRelay = outcome.failures.length
   outcome.status = status
   outcome.upstream = upstream.name
   try {
