@@ -75,6 +75,7 @@ function checkLimits(limits: readonly WindowLimit[]): void {
 export class RedisCounterStore extends EventEmitter<RedisConnectionEvents> implements CounterStore {
   readonly #connection: RedisConnection
   readonly #prefix: string
+  readonly #batch: ConsumeBatch
 
   constructor(options: RedisCounterStoreOptions = {}) {
     super()
@@ -86,6 +87,7 @@ export class RedisCounterStore extends EventEmitter<RedisConnectionEvents> imple
     // Defining on the client makes ioredis send EVALSHA, falling back to EVAL once per connection.
     this.#connection.client.defineCommand('llmRelayConsume', { lua: consumeLua })
     this.#connection.client.defineCommand('llmRelayAdjust', { lua: adjustLua })
+    this.#batch = new ConsumeBatch(this.#connection.client, options.commandTimeoutMs ?? 200)
   }
 
   /** True while the connection to Redis is ready. */
@@ -98,7 +100,7 @@ export class RedisCounterStore extends EventEmitter<RedisConnectionEvents> imple
     if (!Number.isFinite(amount) || amount < 0) throw new RangeError(`RedisCounterStore: amount must be a finite number >= 0 (got ${amount})`)
     if (limits.length === 0) return { admitted: true, states: [], retryAfterMs: 0 }
     const { keys, args } = this.#scriptInput(limits, amount, strategy, now)
-    const reply = await this.#connection.run(() => this.#connection.client.llmRelayConsume(keys.length, ...keys, ...args))
+    const reply = await this.#connection.run(() => this.#batch.send(keys, args))
     const states: WindowState[] = limits.map(({ limit }, i) => ({
       limit,
       remaining: Number(reply[2 + 2 * i]),
@@ -140,5 +142,70 @@ export class RedisCounterStore extends EventEmitter<RedisConnectionEvents> imple
       args.push(String(limit), String(windowMs))
     }
     return { keys, args }
+  }
+}
+
+interface QueuedConsume {
+  keys: string[]
+  args: string[]
+  resolve: (reply: number[]) => void
+  reject: (error: unknown) => void
+}
+
+/**
+ * Consumes asked for during one turn of the event loop go to Redis as one pipeline: one write and one
+ * read for all of them, on the gateway and on the Redis server. Each is still its own script run, so
+ * each decision stays atomic. Flushed on setImmediate, i.e. right after the I/O that produced them;
+ * ioredis' auto-pipelining only groups commands of one tick, and requests arrive one socket read each.
+ */
+class ConsumeBatch {
+  #queue: QueuedConsume[] = []
+  #scheduled = false
+
+  constructor(
+    private readonly client: Redis,
+    /** A pipeline that has not answered in this long fails all its consumes (one timer per batch, not per request). */
+    private readonly timeoutMs: number,
+  ) {}
+
+  send(keys: string[], args: string[]): Promise<number[]> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ keys, args, resolve, reject })
+      if (!this.#scheduled) {
+        this.#scheduled = true
+        setImmediate(this.#flush)
+      }
+    })
+  }
+
+  readonly #flush = (): void => {
+    this.#scheduled = false
+    const batch = this.#queue
+    this.#queue = []
+    if (batch.length === 1) {
+      const only = batch[0]!
+      this.client.llmRelayConsume(only.keys.length, ...only.keys, ...only.args).then(only.resolve, only.reject)
+      return
+    }
+    const pipeline = this.client.pipeline()
+    for (const item of batch) pipeline.llmRelayConsume(item.keys.length, ...item.keys, ...item.args)
+    // Settling a promise twice is a no-op: whichever comes first, the answer or the timeout, decides.
+    const timer = setTimeout(() => {
+      for (const item of batch) item.reject(new Error(`Command timed out (${this.timeoutMs} ms)`))
+    }, this.timeoutMs)
+    pipeline.exec().then(
+      (results) => {
+        clearTimeout(timer)
+        batch.forEach((item, index) => {
+          const [error, reply] = results?.[index] ?? [new Error('no reply in the pipeline'), undefined]
+          if (error) item.reject(error)
+          else item.resolve(reply as number[])
+        })
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        for (const item of batch) item.reject(error)
+      },
+    )
   }
 }
