@@ -1,16 +1,20 @@
 import type { WindowState } from '../storage/types.js'
 
-/** A duration as OpenAI writes it in x-ratelimit-reset-*: `20ms`, `1.5s`, `6m0s`, `1h2m3s`. */
+/**
+ * A duration as OpenAI writes it in x-ratelimit-reset-*: `20ms` below a second, else whole seconds
+ * rounded up (`2s`, `6m0s`, `1h2m3s`): waiting that long is always enough. Integer arithmetic only:
+ * this runs for every limited request, and a profile showed the decimal formatting it replaced.
+ */
 export function formatResetDuration(ms: number): string {
-  const rounded = Math.max(0, Math.ceil(ms))
-  if (rounded < 1000) return `${rounded}ms`
-  const hours = Math.floor(rounded / 3_600_000)
-  const minutes = Math.floor((rounded % 3_600_000) / 60_000)
-  const seconds = (rounded % 60_000) / 1000
-  const secondsText = `${Number(seconds.toFixed(3))}s`
-  if (hours > 0) return `${hours}h${minutes}m${secondsText}`
-  if (minutes > 0) return `${minutes}m${secondsText}`
-  return secondsText
+  if (!(ms > 0)) return '0ms'
+  if (ms < 1000) return `${Math.ceil(ms)}ms`
+  const total = Math.ceil(ms / 1000)
+  const hours = (total / 3600) | 0
+  const minutes = ((total % 3600) / 60) | 0
+  const seconds = total % 60
+  if (hours > 0) return `${hours}h${minutes}m${seconds}s`
+  if (minutes > 0) return `${minutes}m${seconds}s`
+  return `${seconds}s`
 }
 
 const headerNames = {

@@ -15,6 +15,8 @@ export interface Counter {
   previous: number
   /** From this instant the counter no longer matters and may be dropped; for elastic expiry, the expiry itself. */
   expiresAt: number
+  /** The store's bookkeeping: when the counter was last (re-)inserted into its map (counter-store.ts). */
+  insertedAt: number
 }
 
 export interface Window {
@@ -36,7 +38,7 @@ export interface Window {
   retryAfter(counter: Counter, limit: number, amount: number, windowMs: number, now: number): number
 }
 
-const empty = (start: number, expiresAt: number): Counter => ({ start, count: 0, previous: 0, expiresAt })
+const empty = (start: number, expiresAt: number): Counter => ({ start, count: 0, previous: 0, expiresAt, insertedAt: 0 })
 const windowStart = (now: number, windowMs: number) => Math.floor(now / windowMs) * windowMs
 const atLeastOneMs = (ms: number) => Math.max(1, Math.ceil(ms))
 
@@ -131,7 +133,7 @@ const movingWindow: Window = {
       return atLeastOneMs(counter.start + elapsed - now)
     }
     // Not before the next bucket, in which today's count is the fading previous one.
-    const next = { start: 0, count: 0, previous: counter.count, expiresAt: 0 }
+    const next = { start: 0, count: 0, previous: counter.count, expiresAt: 0, insertedAt: 0 }
     const estimate = windowMs - ((limit - amount) * windowMs) / counter.count
     const elapsed = firstElapsed(windowMs, estimate, (e) => weighted(next, windowMs, e) + amount <= limit)
     return atLeastOneMs(counter.start + windowMs + elapsed - now)
