@@ -61,7 +61,7 @@ export function buildProgram(): Command {
     .option('--status <status>', 'only this final status, or error for every status >= 400')
     .option('--model <model>', 'only this model')
     .option('--route <path>', 'only this route, e.g. /v1')
-    .option('--client <id>', 'only this client (key id or token hash prefix)')
+    .option('--client <id>', 'only this client id, as the records hold it (forward-key:NAME, client-token:FINGERPRINT, unknown-token:..., ip:...)')
     .option('-n, --limit <n>', 'how many of the newest records to list', '50')
     .option('--json', 'one JSON record per line instead of a table')
     .option('-f, --follow', 'keep polling every second and print new records until Ctrl-C')
