@@ -10,6 +10,8 @@ export interface LimitsReport {
   offRps: number
   memoryRps: number
   redisRps?: number
+  /** The memory limiter's own work per request, timed in-process without sockets (bench/limiter-logic.ts). */
+  logicMicros?: number
   /** 1 - rps with limits / rps without, in percent: the median over rounds of each round's figure. */
   memoryCostPct: number
   redisCostPct?: number
@@ -137,6 +139,9 @@ function printLimits(limits: LimitsReport): void {
   uncounted('Redis', limits.redisCounted, limits.redisSent)
   console.log('\ntargets (issue 3):')
   for (const [name, value, met] of limitTargets(limits)) console.log(`  ${met === undefined ? 'skip' : met ? 'met ' : 'MISS'}  ${name}: ${value}`)
+  if (limits.logicMicros !== undefined) {
+    console.log(`  the memory limiter's own work (in-process, no sockets): ${limits.logicMicros.toFixed(2)} us a request, ${pct((limits.logicMicros / limits.offCpuUs) * 100)} of the plain gateway's CPU per request`)
+  }
 }
 
 /** The bench's own output: a table on stdout (the JSON goes under bench/results/). */

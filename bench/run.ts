@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { Pool } from 'undici'
 import { stringify } from 'yaml'
 import { measureCache } from './cache.js'
+import { limiterLogicMicros } from './limiter-logic.js'
 import { percentile, runLoad, type LoadResult } from './load.js'
 import { hugeLimit, limitsSection, redactedUrl, RedisCpu, redisReachable, redisUrl, remainingRequests } from './limits.js'
 import { cpuMicros, freePort, rssMb, startProcess, startService, type Service } from './processes.js'
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
     // Issue 5: every gateway above keeps records as configured by default (SQLite, level meta); this one keeps none.
     const unrecorded = await startRelay('records-off', { ...baseConfig, records: { backend: 'none' } })
     const report = await measure(mock, relay, reference, { memory: memoryLimited, redis: redisLimited, redisSkipped, redisCpu }, caching, unrecorded)
+    report.limitsC64.logicMicros = limiterLogicMicros()
     printReport(report)
     const resultsDir = new URL('./results/', import.meta.url)
     mkdirSync(resultsDir, { recursive: true })
