@@ -190,3 +190,19 @@ test('records in PostgreSQL', async (t) => {
   assert.equal(found[0]!.status, 200)
   assert.ok(!existsSync(join(relay.dir, 'data', 'records.sqlite')), 'no SQLite file when records go to PostgreSQL')
 })
+
+test('a cache hit is recorded as one: cache HIT, no upstream, the original usage', async (t) => {
+  const mock = await startMock(t)
+  const relay = await startRelay(t, { records: { flushInterval: '50ms' }, routes: [{ path: '/', cache: 'always', upstreams: [{ name: 'origin', url: mock.url }] }] })
+  const first = await sdk(relay.url).chat.completions.create({ model: 'gpt-4o-mini', messages })
+  await sleep(50)
+  const again = await sdk(relay.url).chat.completions.create({ model: 'gpt-4o-mini', messages })
+  assert.equal(again.id, first.id)
+  const [hit, miss] = (await sqliteRecords(relay, 2)) as [RequestRecord, RequestRecord]
+  assert.deepEqual([miss.cache, miss.upstream], ['MISS', 'origin'])
+  assert.equal(hit.cache, 'HIT')
+  assert.equal(hit.upstream, undefined, 'no upstream was asked')
+  assert.deepEqual(hit.attempts, [])
+  assert.equal(hit.totalTokens, first.usage?.total_tokens, "the original answer's usage")
+  assert.equal(mock.requests.length, 1)
+})
