@@ -5,10 +5,20 @@ import { buildRecord } from '../records/build.js'
 import type { RelayContext } from './context.js'
 
 /**
- * The one finish step of every relayed request, whether it completed, failed or the client left.
- * Later stages of the project (records, metrics, notices) hook in here.
+ * The one finish step of every relayed request, whether it completed, failed or the client left:
+ * token quotas settled, the cache filled, metrics counted, the record queued, notices sent, the log
+ * line written. It never throws: a bug in one of these must not take the process down with an
+ * unhandled rejection while it serves everyone else.
  */
 export function finishRequest(ctx: RelayContext): void {
+  try {
+    finish(ctx)
+  } catch (error) {
+    ctx.runtime.logger.error({ err: error, requestId: ctx.id }, 'finishing a request failed')
+  }
+}
+
+function finish(ctx: RelayContext): void {
   const { metrics } = ctx.runtime
   metrics.requestsInFlight.dec()
   const usage = finalUsage(ctx)
