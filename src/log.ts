@@ -17,6 +17,13 @@ export const redactPaths = [
   '*.keys',
   'token',
   '*.token',
+  // Secrets of the records, cache and notice settings (a Feishu webhook URL is itself a credential).
+  'accessToken',
+  '*.accessToken',
+  'password',
+  '*.password',
+  'webhook',
+  '*.webhook',
 ]
 
 export function createLogger(level: LevelWithSilent = 'info', destination?: NodeJS.WritableStream): Logger {
