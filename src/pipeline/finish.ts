@@ -3,6 +3,7 @@ import { saveToCache } from '../cache/save.js'
 import { settleTokenReservation } from '../limits/token-quotas.js'
 import { buildRecord } from '../records/build.js'
 import type { RelayContext } from './context.js'
+import { recordLevelOf } from './stages/prepare-record.js'
 
 /**
  * The one finish step of every relayed request, whether it completed, failed or the client left:
@@ -28,8 +29,11 @@ function finish(ctx: RelayContext): void {
   // A cache hit cost no tokens: its usage is the original answer's, kept in its record only.
   if (usage !== undefined && ctx.cacheStatus !== 'HIT') metrics.observer.tokens(ctx.route.path, ctx.model, usage.promptTokens, usage.completionTokens)
   const records = ctx.runtime.records
-  // Requests refused before a route was known (404, IP rules) are kept at the default level too.
-  if (records !== undefined && (ctx.recordLevel ?? ctx.runtime.config.records.level) !== 'none') records.writer.push(buildRecord(ctx, usage))
+  // Requests refused before the record was prepared (404, IP rules, a bad body) get their level here.
+  if (records !== undefined) {
+    ctx.recordLevel ??= recordLevelOf(ctx)
+    if (ctx.recordLevel !== 'none') records.writer.push(buildRecord(ctx, usage))
+  }
   if (ctx.runtime.notices !== undefined) noticeFailure(ctx)
   const { outcome } = ctx
   const status = outcome.status ?? outcome.error?.status

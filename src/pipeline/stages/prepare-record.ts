@@ -1,5 +1,6 @@
 import { ChatAssembler } from '../../answers/chat-assembler.js'
 import { UsageMeter } from '../../answers/usage-meter.js'
+import type { RecordLevel } from '../../records/record.js'
 import type { RelayContext } from '../context.js'
 
 /** The OpenAI endpoints whose exchanges OpenAI-Forward's LOG_OPENAI kept: chat, completions, embeddings. */
@@ -14,10 +15,18 @@ const chatLogEndpoints = /\/(chat\/completions|completions|embeddings)$/
 export function prepareRecord(ctx: RelayContext): undefined {
   const records = ctx.runtime.records
   if (records === undefined) return
-  const config = ctx.runtime.config.records
-  const level = ctx.route.records ?? (config.chat && ctx.route.type === 'openai' && chatLogEndpoints.test(ctx.pathname) ? 'full' : config.level)
+  const level = recordLevelOf(ctx)
   ctx.recordLevel = level
   if (level === 'none' || ctx.json === undefined || ctx.route.type !== 'openai') return
   const meter = (ctx.usageMeter ??= new UsageMeter())
   if (level === 'full') meter.assembler ??= new ChatAssembler()
+}
+
+/** The level a request's record keeps: its route's, else full for chat logs (records.chat), else records.level. */
+export function recordLevelOf(ctx: RelayContext): RecordLevel {
+  const config = ctx.runtime.config.records
+  // Typed as always set, but a request refused before a route was chosen (404, IP rules) has none.
+  const route = ctx.route as RelayContext['route'] | undefined
+  if (route === undefined) return config.level
+  return route.records ?? (config.chat && route.type === 'openai' && chatLogEndpoints.test(ctx.pathname) ? 'full' : config.level)
 }
