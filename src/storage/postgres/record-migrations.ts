@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import { withClient } from './client.js'
 
 /**
  * The versioned schema of the PostgreSQL request records, in one schema (default `public`). A
@@ -87,9 +88,7 @@ export async function migratePostgresRecords(
   const s = quoteSchema(schema)
   const known = migrations.at(-1)?.version ?? 0
   const applied: number[] = []
-  const client = await pool.connect()
-  let failure: Error | undefined
-  try {
+  return withClient(pool, async (client) => {
     for (;;) {
       await client.query('BEGIN')
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`llm-relay:request_records:${schema}`])
@@ -115,12 +114,5 @@ export async function migratePostgresRecords(
       await client.query('COMMIT')
       applied.push(next.version)
     }
-  } catch (error) {
-    failure = error instanceof Error ? error : new Error(String(error))
-    await client.query('ROLLBACK').catch(() => {})
-    throw failure
-  } finally {
-    // A client that failed mid-transaction is discarded rather than returned to the pool.
-    client.release(failure)
-  }
+  })
 }

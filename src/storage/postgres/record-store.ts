@@ -1,6 +1,7 @@
 import pg from 'pg'
 import type { RequestRecord } from '../../records/record.js'
 import { checkPruneOptions, recordColumns, recordConditions, recordFromRow, type RowValue, rowValues } from '../record-row.js'
+import { withClient } from './client.js'
 import type { RecordPruneOptions, RecordQuery, RecordStore } from '../types.js'
 import { migratePostgresRecords, quoteSchema } from './record-migrations.js'
 
@@ -94,22 +95,14 @@ export class PostgresRecordStore implements RecordStore {
       await this.#pool.query(this.#insertSql(records.length), this.#insertParams(records))
       return
     }
-    const client = await this.#pool.connect()
-    let failure: Error | undefined
-    try {
+    await withClient(this.#pool, async (client) => {
       await client.query('BEGIN')
       for (let start = 0; start < records.length; start += ROWS_PER_INSERT) {
         const chunk = records.slice(start, start + ROWS_PER_INSERT)
         await client.query(this.#insertSql(chunk.length), this.#insertParams(chunk))
       }
       await client.query('COMMIT')
-    } catch (error) {
-      failure = error instanceof Error ? error : new Error(String(error))
-      await client.query('ROLLBACK').catch(() => {})
-      throw failure
-    } finally {
-      client.release(failure)
-    }
+    })
   }
 
   async query(filter: RecordQuery): Promise<RequestRecord[]> {
