@@ -1,7 +1,7 @@
 import { RelayError } from '../../errors.js'
 import type { MatchedWindows } from '../../limits/limit-rules.js'
 import { rateHeaders } from '../../limits/rate-headers.js'
-import type { LimitsRuntime } from '../../runtime.js'
+import { limitsBackendFailed } from '../../limits/backend-failure.js'
 import { answersImmediately, type ConsumeResult } from '../../storage/types.js'
 import type { RelayContext } from '../context.js'
 
@@ -22,7 +22,7 @@ export function limitRequestRate(ctx: RelayContext): undefined | Promise<undefin
     try {
       result = store.consumeNow(request.windows, 1, limits.config.strategy)
     } catch (error) {
-      return backendFailed(limits, error)
+      return limitsBackendFailed(limits, error)
     }
     return decide(ctx, request, result)
   }
@@ -31,16 +31,8 @@ export function limitRequestRate(ctx: RelayContext): undefined | Promise<undefin
       limits.watch.succeeded()
       return decide(ctx, request, result)
     },
-    (error: unknown) => backendFailed(limits, error),
+    (error: unknown) => limitsBackendFailed(limits, error),
   )
-}
-
-function backendFailed(limits: LimitsRuntime, error: unknown): undefined {
-  limits.watch.failed(error)
-  if (limits.config.onBackendError === 'fail-closed') {
-    throw new RelayError('RELAY_ERR_LIMITS_UNAVAILABLE', 'Rate limits cannot be checked right now; try again shortly.', { cause: error, headers: { 'retry-after': '1' } })
-  }
-  return undefined
 }
 
 function decide(ctx: RelayContext, request: MatchedWindows, result: ConsumeResult): undefined {

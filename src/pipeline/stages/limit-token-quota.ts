@@ -1,5 +1,6 @@
 import { UsageMeter } from '../../answers/usage-meter.js'
 import { RelayError } from '../../errors.js'
+import { limitsBackendFailed } from '../../limits/backend-failure.js'
 import type { LimitRules, MatchedWindows } from '../../limits/limit-rules.js'
 import { rateHeaders } from '../../limits/rate-headers.js'
 import { estimatePromptTokens, loadTokenizer, maxOutputTokens, tokenizerLoaded } from '../../limits/token-count.js'
@@ -36,13 +37,7 @@ function reserve(ctx: RelayContext, limits: LimitsRuntime, rules: LimitRules): u
       ctx.tokenReservation = { windows: matched.windows, reserved: amount, promptEstimate, at, meter: (ctx.usageMeter ??= new UsageMeter()) }
       return undefined
     },
-    (error: unknown) => {
-      limits.watch.failed(error)
-      if (limits.config.onBackendError === 'fail-closed') {
-        throw new RelayError('RELAY_ERR_LIMITS_UNAVAILABLE', 'Rate limits cannot be checked right now; try again shortly.', { cause: error, headers: { 'retry-after': '1' } })
-      }
-      return undefined
-    },
+    (error: unknown) => limitsBackendFailed(limits, error),
   )
 }
 
