@@ -52,7 +52,8 @@ export class ThreadedSqliteRecordStore implements RecordStore {
   }
 
   write(records: readonly RequestRecord[]): Promise<void> {
-    if (records.length === 0) return this.#closing !== undefined ? Promise.reject(new Error('ThreadedSqliteRecordStore: closed')) : Promise.resolve()
+    // An empty batch needs no trip to the thread; after close() #call refuses it like any other.
+    if (records.length === 0 && this.#closing === undefined) return Promise.resolve()
     return this.#call('write', records) as Promise<void>
   }
 
