@@ -1,5 +1,6 @@
 import type { AssembledChoice, AssembledCompletion } from '../answers/chat-assembler.js'
 import { clientAskedStreamUsage } from '../answers/stream-usage.js'
+import { clientResponseHeaders } from '../upstream/headers.js'
 import type { RelayContext } from '../pipeline/context.js'
 import type { CacheEntry } from './entry.js'
 
@@ -10,17 +11,7 @@ import type { CacheEntry } from './entry.js'
  * it). The usage is the original answer's: what the request would have cost.
  */
 export function replayEntry(ctx: RelayContext, entry: CacheEntry, storedAt: number): void {
-  const headers: Record<string, string | number> = {
-    'x-relay-request-id': ctx.id,
-    'x-relay-cache': 'HIT',
-    age: Math.max(0, Math.floor((Date.now() - storedAt) / 1000)),
-    ...ctx.responseHeaders,
-  }
-  const cors = ctx.runtime.corsOrigin
-  if (cors !== undefined) {
-    headers['access-control-allow-origin'] = cors
-    headers['access-control-expose-headers'] = '*'
-  }
+  const headers: Record<string, string> = { 'x-relay-cache': 'HIT', age: String(Math.max(0, Math.floor((Date.now() - storedAt) / 1000))) }
   let status = 200
   let body: string | Buffer
   if (entry.kind === 'raw') {
@@ -35,7 +26,7 @@ export function replayEntry(ctx: RelayContext, entry: CacheEntry, storedAt: numb
     headers['content-type'] = 'application/json'
     body = plainOf(entry.completion)
   }
-  headers['content-length'] = Buffer.byteLength(body)
+  headers['content-length'] = String(Buffer.byteLength(body))
   // The record of a hit keeps the original answer's usage and text (its `cache` field says it cost nothing).
   const meter = ctx.usageMeter
   if (meter !== undefined) {
@@ -46,7 +37,8 @@ export function replayEntry(ctx: RelayContext, entry: CacheEntry, storedAt: numb
     }
   }
   ctx.headersAt = ctx.firstByteAt = performance.now()
-  ctx.response.writeHead(status, headers)
+  // The same request id, CORS and x-ratelimit-* headers as a relayed answer.
+  ctx.response.writeHead(status, clientResponseHeaders(headers, ctx.runtime.corsOrigin, ctx.id, ctx.responseHeaders))
   ctx.response.end(body)
   ctx.outcome.status = status
   ctx.outcome.completed = true
