@@ -1,5 +1,6 @@
 import type { RequestRecord } from '../../records/record.js'
-import { checkPruneOptions, recordColumns, recordConditions, recordFromRow, type RowValue, rowValues } from '../record-row.js'
+import { checkPruneOptions, recordColumns, recordConditions, recordFromRow, type RowValue } from '../record-row.js'
+import { sqliteRow, type SqliteRow } from './row.js'
 import type { RecordPruneOptions, RecordQuery, RecordStore } from '../types.js'
 import { openSqlite, type SqliteDatabase } from './database.js'
 import { migrateSqliteRecords } from './record-migrations.js'
@@ -27,7 +28,7 @@ const selectColumns = recordColumns.join(', ')
 export class SqliteRecordStore implements RecordStore {
   readonly #db: SqliteDatabase
   readonly #insert: Statement
-  readonly #insertMany: (rows: readonly RequestRecord[]) => void
+  readonly #insertMany: (rows: readonly SqliteRow[]) => void
   readonly #pruneSteps: (options: RecordPruneOptions) => number
   // A query's SQL depends only on which filters are given: at most a few dozen shapes.
   readonly #queries = new Map<string, Statement>()
@@ -48,10 +49,9 @@ export class SqliteRecordStore implements RecordStore {
       `INSERT INTO request_records (${selectColumns}) VALUES (${recordColumns.map(() => '?').join(', ')})`,
     )
     const count = this.#db.prepare('UPDATE request_records_count SET n = n + ?')
-    this.#insertMany = this.#db.transaction((records: readonly RequestRecord[]) => {
-      // SQLite binds no booleans: the stream flag is stored as 0 or 1.
-      for (const record of records) this.#insert.run(rowValues(record).map((value) => (typeof value === 'boolean' ? Number(value) : value)))
-      count.run([records.length])
+    this.#insertMany = this.#db.transaction((rows: readonly SqliteRow[]) => {
+      for (const row of rows) this.#insert.run(row)
+      count.run([rows.length])
     })
     const pruneOld = this.#db.prepare(
       'DELETE FROM request_records WHERE seq IN (SELECT seq FROM request_records WHERE time < ? ORDER BY time, seq LIMIT ?)',
@@ -70,8 +70,13 @@ export class SqliteRecordStore implements RecordStore {
   }
 
   async write(records: readonly RequestRecord[]): Promise<void> {
+    return this.writeRows(records.map(sqliteRow))
+  }
+
+  /** write() for records already turned into rows (by sqliteRow), as the threaded store's thread receives them. */
+  async writeRows(rows: readonly SqliteRow[]): Promise<void> {
     this.#checkOpen()
-    if (records.length > 0) this.#insertMany(records)
+    if (rows.length > 0) this.#insertMany(rows)
   }
 
   async query(filter: RecordQuery): Promise<RequestRecord[]> {

@@ -1,12 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import type { RecordStore } from '../types.js'
 import { SqliteRecordStore } from './record-store.js'
+import type { SqliteRow } from './row.js'
 
 /**
  * The SQLite record store's thread (threaded-record-store.ts): every write, query and prune runs
  * here, so inserts, index updates and WAL checkpoints never take the gateway's event loop.
  */
-type Operation = 'write' | 'query' | 'prune' | 'close'
+type Operation = 'writeRows' | 'query' | 'prune' | 'close'
 interface Call {
   id: number
   op: Operation
@@ -16,7 +17,7 @@ interface Call {
 const port = parentPort
 if (port === null) throw new Error('record-worker runs only as a worker thread')
 const { path } = workerData as { path: string }
-const store: RecordStore = new SqliteRecordStore({ path })
+const store = new SqliteRecordStore({ path })
 
 port.on('message', (call: Call) => {
   run(call).then(
@@ -27,8 +28,8 @@ port.on('message', (call: Call) => {
 
 function run({ op, arg }: Call): Promise<unknown> {
   switch (op) {
-    case 'write':
-      return store.write(arg as Parameters<RecordStore['write']>[0])
+    case 'writeRows':
+      return store.writeRows(arg as SqliteRow[])
     case 'query':
       return store.query(arg as Parameters<RecordStore['query']>[0])
     case 'prune':
