@@ -24,8 +24,10 @@ export function startReloader(holder: RuntimeHolder, loadOptions: LoadOptions, f
         logger.warn('server.host and server.port take effect at the next restart')
       }
       logger.info({ reason, routes: loaded.config.routes.length }, 'config reloaded')
+      holder.metrics.configReloads.inc({ result: 'applied' })
       return true
     } catch (error) {
+      holder.metrics.configReloads.inc({ result: 'refused' })
       logger.error({ reason, problem: (error as Error).message }, 'config reload refused; the running config stays')
       return false
     }

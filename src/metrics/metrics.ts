@@ -159,6 +159,14 @@ export class GatewayMetrics {
     collect: (): void => this.recordsDropped.set(this.recordsDroppedSource()),
   })
 
+  /** Config reloads (SIGHUP or the file changing): `applied`, or `refused` when the new config was broken and the running one stayed. */
+  readonly configReloads = new Counter({
+    name: 'llm_relay_config_reloads_total',
+    help: 'Config reloads by result: applied, or refused (the new config was broken; the running one stayed).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  })
+
   /** The Prometheus text of this gateway's metrics and the process's own. */
   async text(): Promise<{ contentType: string; body: string }> {
     const merged = Registry.merge([processRegistry(), this.registry])

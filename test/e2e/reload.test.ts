@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import OpenAI from 'openai'
 import { Agent, request } from 'undici'
 import type { ConfigInput } from '../../src/config/schema.js'
+import { metricValue } from '../helpers/metrics.js'
 import { startMock } from '../helpers/mock.js'
 import { eventually, startRelay, type TestRelay } from '../helpers/relay.js'
 
@@ -66,6 +67,7 @@ test('SIGHUP and reloader.reload() reload at once, without waiting for the file 
   // Synchronous: the new runtime is in place before the watcher's debounce could fire.
   assert.equal(relay.reloader.reload('x'), true)
   assert.equal(relay.holder.current.config.routes[0]!.upstreams[0]!.url, second.url)
+  assert.ok((await metricValue(relay.url, 'llm_relay_config_reloads_total', { result: 'applied' })) >= 1)
   assert.ok(entries(relay).some((entry) => entry.msg === 'config reloaded' && entry.reason === 'x'))
   await chat(client)
   assert.equal(second.requests.length, 1)
@@ -103,6 +105,9 @@ test('a broken new config is refused with a log line; the old config keeps servi
   assert.equal(relay.holder.current, runtime)
   await chat(client)
   assert.equal(mock.requests.length, 2)
+  // Both refusals are counted (the file watch may have tried the first one more than once).
+  assert.ok((await metricValue(relay.url, 'llm_relay_config_reloads_total', { result: 'refused' })) >= 2)
+  assert.equal(await metricValue(relay.url, 'llm_relay_config_reloads_total', { result: 'applied' }), 0)
 
   // Fixed again: taken.
   relay.writeConfig(oneRoute(mock.url, 'sk-fixed'))
