@@ -34,14 +34,17 @@ export const EXPIRY_MARGIN_MS = 5000
  * by at most previous × elapsed share; the admitted total over any sliding window stays below
  * 2 × limit in the worst case and is exact for evenly spread traffic.
  */
-const prelude = `
+const head = `
 local strategy = ARGV[1]
 local now = tonumber(ARGV[2])
 local amount = tonumber(ARGV[3])
 local count = (#ARGV - 3) / 2
+local margin = ${EXPIRY_MARGIN_MS}
+`
+
+const prelude = `
 local stride = 1
 if strategy == 'moving-window' then stride = 2 end
-local margin = ${EXPIRY_MARGIN_MS}
 
 -- The arithmetic below is written exactly as in memory/windows.ts (same operations in the same
 -- order on IEEE doubles), so both stores decide alike to the last bit.
@@ -141,8 +144,51 @@ local function wait(w)
 end
 `
 
+/**
+ * consume for fixed windows with a whole amount, the default strategy: one INCRBY per limit (and a
+ * PEXPIRE when it made the key), undone by DECRBY for a refused request. Measured with
+ * redis-benchmark, this costs Redis about half of what reading, deciding and SET PX did, and Redis
+ * shares the machine with the gateways. The decision is the same: admitted when count + amount <=
+ * limit for every limit. It ends the script, so the general code below never runs for it.
+ */
+const fixedWindowConsume = `
+if strategy == 'fixed-window' and amount > 0 and amount % 1 == 0 then
+  local reply = { 1, 0 }
+  local values = {}
+  local admitted = true
+  local retryAfter = 0
+  for i = 1, count do
+    local limit = tonumber(ARGV[2 + 2 * i])
+    local size = tonumber(ARGV[3 + 2 * i])
+    local resetAt = math.floor(now / size) * size + size
+    local value = redis.call('INCRBY', KEYS[i], amount)
+    if value == amount then redis.call('PEXPIRE', KEYS[i], math.ceil(resetAt - now + margin)) end
+    values[i] = value
+    if value > limit then
+      admitted = false
+      retryAfter = math.max(retryAfter, math.max(1, math.ceil(resetAt - now)))
+    end
+    reply[1 + 2 * i] = limit
+    reply[2 + 2 * i] = resetAt
+  end
+  for i = 1, count do
+    local used = values[i]
+    if not admitted then
+      redis.call('DECRBY', KEYS[i], amount)
+      used = used - amount
+    end
+    reply[1 + 2 * i] = math.max(0, math.floor(reply[1 + 2 * i] - used))
+  end
+  if not admitted then
+    reply[1] = 0
+    reply[2] = retryAfter
+  end
+  return reply
+end
+`
+
 /** Returns { admitted (1/0), retryAfterMs, then remaining, resetAt per limit }. */
-export const consumeLua = `${prelude}${waitFunction}
+export const consumeLua = `${head}${fixedWindowConsume}${prelude}${waitFunction}
 local windows = {}
 local admitted = true
 local retryAfter = 0
@@ -166,7 +212,7 @@ return reply
 `
 
 /** Adds the delta to every current window, clamped at zero; returns nothing useful. */
-export const adjustLua = `${prelude}
+export const adjustLua = `${head}${prelude}
 for i = 1, count do
   local w = window(i)
   local value = math.max(0, w.current + amount)
