@@ -139,7 +139,8 @@ function usageObjectIn(body: Buffer): unknown {
       else if (byte === QUOTE) inString = false
     } else if (byte === QUOTE) inString = true
     else if (byte === OPEN) depth++
-    else if (byte === CLOSE && --depth === 0) return parseObject(body.toString('utf8', start, at + 1))
+    // latin1: the usage object is numbers under ASCII keys, and a byte-per-char decode is the cheapest (any other text in it still parses).
+    else if (byte === CLOSE && --depth === 0) return parseObject(body.toString('latin1', start, at + 1))
   }
   return undefined
 }
