@@ -11,11 +11,13 @@ import { fileURLToPath } from 'node:url'
 import { Pool } from 'undici'
 import { stringify } from 'yaml'
 import { measureCache } from './cache.js'
+import { measureCosts, type CostRelay, type CostVariant } from './costs.js'
 import { limiterLogicMicros } from './limiter-logic.js'
 import { percentile, runLoad, type LoadResult } from './load.js'
-import { hugeLimit, limitsSection, redactedUrl, RedisCpu, redisReachable, redisUrl, remainingRequests } from './limits.js'
+import { limitsSection, redactedUrl, RedisCpu, redisReachable, redisUrl, remainingRequests } from './limits.js'
+import { appliedReloads, recordsIn } from './gateway-state.js'
 import { cpuMicros, freePort, rssMb, startProcess, startService, type Service } from './processes.js'
-import { printReport, type BenchReport, type LimitsReport } from './report.js'
+import { printReport, type BenchReport } from './report.js'
 
 const quick = process.argv.includes('--quick')
 const scale = quick ? 0.25 : 1
@@ -47,24 +49,41 @@ async function main(): Promise<void> {
     const referenceScript = fileURLToPath(new URL('./reference-passthrough.ts', import.meta.url))
     const reference = await startProcess(['--import', 'tsx', referenceScript, String(referencePort), mock.url], '/healthz', referencePort)
     services.push(reference)
-    // Issue 3: the same gateway with request-rate limits on, counters in memory and in Redis.
-    const memoryLimited = await startRelay('limits-memory', { ...baseConfig, limits: limitsSection('memory') })
-    let redisLimited: Service | undefined
-    let redisSkipped: string | undefined
     const reachable = await redisReachable(redisUrl)
-    if (reachable.ok) {
-      redisLimited = await startRelay('limits-redis', { ...baseConfig, limits: limitsSection(redisUrl) })
-      redisCpu = new RedisCpu(redisUrl)
-    } else {
-      redisSkipped = `Redis at ${redactedUrl(redisUrl)} not reachable (${reachable.reason})`
-      console.log(`limits (issue 3): ${redisSkipped}; the Redis limiter variant is skipped`)
-    }
+    const redisSkipped = reachable.ok ? undefined : `Redis at ${redactedUrl(redisUrl)} not reachable (${reachable.reason})`
+    if (redisSkipped !== undefined) console.log(`limits (issue 3): ${redisSkipped}; the Redis limiter variant is skipped`)
+    else redisCpu = new RedisCpu(redisUrl)
     // Issue 4: the same gateway with the answer cache on (memory backend).
     const caching = await startRelay('cache', { ...baseConfig, routes: baseConfig.routes.map((route) => ({ ...route, cache: 'always' })) })
-    // Issue 5: every gateway above keeps records as configured by default (SQLite, level meta); this one keeps none.
-    const unrecorded = await startRelay('records-off', { ...baseConfig, records: { backend: 'none' } })
-    const report = await measure(mock, relay, reference, { memory: memoryLimited, redis: redisLimited, redisSkipped, redisCpu }, caching, unrecorded)
-    report.limitsC64.logicMicros = limiterLogicMicros()
+    const report = await measure(mock, relay, reference, caching)
+    // Issues 3 and 5: what limits and records cost, each measured within one gateway process (bench/costs.ts).
+    const variants: CostVariant[] = [
+      { name: 'control', config: baseConfig, feature: 'with' },
+      { name: 'memory limits', config: { ...baseConfig, limits: limitsSection('memory') }, feature: 'with', countsRequests: true },
+      ...(redisSkipped === undefined ? [{ name: 'Redis limits', config: { ...baseConfig, limits: limitsSection(redisUrl) }, feature: 'with' as const, countsRequests: true, usesRedis: true }] : []),
+      { name: 'records off', config: { ...baseConfig, records: { backend: 'none' } }, feature: 'without', recordsOff: true },
+    ]
+    const startCostRelay = async (name: string, config: Record<string, unknown>): Promise<CostRelay> => {
+      const service = await startRelay(name, config)
+      const configFile = join(dir, `${name}.yaml`)
+      return { service, writeConfig: (next) => writeFileSync(configFile, stringify(next)), recordsWritten: () => recordsIn(join(dir, `data-${name}`)) }
+    }
+    report.costs = await measureCosts({
+      plain: baseConfig,
+      variants,
+      processes: quick ? 1 : 2,
+      quads: quick ? 2 : 6,
+      slotMs: 1500,
+      warmMs: 3000 * scale,
+      start: startCostRelay,
+      load: (url, concurrency, maxRequests, maxMs) => runLoad({ url, path: chatPath, body: plainBody, concurrency, maxRequests, maxMs }),
+      reloads: appliedReloads,
+      remaining: (url) => remainingRequests(url, chatPath, plainBody),
+      redisCpuMicros: async () => redisCpu?.micros(),
+      progress: (line) => console.log(`costs (issues 3 and 5): ${line}`),
+    })
+    report.costsRedisSkipped = redisSkipped
+    report.limiterLogicMicros = limiterLogicMicros()
     printReport(report)
     const resultsDir = new URL('./results/', import.meta.url)
     mkdirSync(resultsDir, { recursive: true })
@@ -88,15 +107,7 @@ interface Side {
   streams: LoadResult[]
 }
 
-interface Limited {
-  memory: Service
-  /** Absent when Redis was not reachable (`redisSkipped` says why). */
-  redis: Service | undefined
-  redisSkipped: string | undefined
-  redisCpu: RedisCpu | undefined
-}
-
-async function measure(mock: Service, relay: Service, reference: Service, limited: Limited, caching: Service, unrecorded: Service): Promise<BenchReport> {
+async function measure(mock: Service, relay: Service, reference: Service, caching: Service): Promise<BenchReport> {
   const startedAt = new Date().toISOString()
   const load = (url: string, body: string, concurrency: number, maxRequests: number, maxMs: number, timeFirstByte = false) =>
     runLoad({ url, path: chatPath, body, concurrency, maxRequests, maxMs, timeFirstByte })
@@ -111,60 +122,23 @@ async function measure(mock: Service, relay: Service, reference: Service, limite
   await sleep(500)
   const rssIdle = rssMb(relay.pid)
 
-  // The limited gateways only take part in the throughput phase, but get the gateway's whole warm-up:
-  // measured, a gateway keeps getting faster for over 10 s of load, so a shorter warm-up would be charged to the limiter.
-  const limitedNames = limited.redis === undefined ? (['memory'] as const) : (['memory', 'redis'] as const)
-  const limitedTargets: Partial<Record<'memory' | 'redis', Service>> = { memory: limited.memory, redis: limited.redis }
-  const limitedSides = { memory: emptySide(), redis: emptySide() }
-  // They also get the c=1 load the gateway without limits is measured with in phase 1: measured, without
-  // it a limited gateway came out ~25% slower at c=64 in every rotation, and at par once warmed alike.
-  const unrecordedSide = emptySide()
-  for (const service of [...limitedNames.map((name) => limitedTargets[name]!), unrecorded]) {
-    await load(service.url, plainBody, 64, Infinity, 3000 * scale)
-    await load(service.url, streamBody, 64, Infinity, 8000 * scale, true)
-    for (let block = 0; block < 6; block++) await load(service.url, plainBody, 1, 500 * scale, 10_000)
-  }
-
   // 1. Added latency at concurrency 1: alternating blocks so drift hits every side alike.
   for (let block = 0; block < 6; block++) {
     for (const name of names) sides[name].latencies.push(...(await load(targets[name].url, plainBody, 1, 500 * scale, 10_000)).latencies)
   }
-  // 2. Throughput at concurrency 64 (non-stream), and CPU time per request of each process in front of the mock.
-  // The gateway without limits and with them (issue 3) take turns in a rotating order (a Latin square),
-  // so that drift over the phase and the position within a round hit each variant alike.
-  const gatewayVariants = [
-    { side: sides.relay, service: relay, redis: false },
-    ...limitedNames.map((name) => ({ side: limitedSides[name], service: limitedTargets[name]!, redis: name === 'redis' })),
-    { side: unrecordedSide, service: unrecorded, redis: false },
-  ]
-  const remainingBefore = await Promise.all(limitedNames.map((name) => remainingRequests(limitedTargets[name]!.url, chatPath, plainBody)))
-  const roundRps: Array<{ off: number; memory: number; redis?: number }> = []
-  const recordsRoundRps: Array<{ on: number; off: number }> = []
-  let redisServerCpu: number | undefined = 0
+  // 2. Throughput at concurrency 64 (non-stream), and CPU time per request of each process in front of the mock,
+  // in rounds that rotate the order so that drift over the phase hits each side alike.
   for (let round = 0; round < ROUNDS; round++) {
-    const timed = async (service: Service, side: Side, redis = false) => {
-      const redisBefore = redis ? await limited.redisCpu?.micros() : undefined
+    for (let slot = 0; slot < names.length; slot++) {
+      const name = names[(round + slot) % names.length]!
+      const side = sides[name]
+      const service = targets[name]
       const cpuBefore = cpuMicros(service.pid)
       const run = await load(service.url, plainBody, 64, Infinity, 3000 * scale)
       side.cpuMicros += cpuMicros(service.pid) - cpuBefore
       side.runs.push(run)
-      if (redis) {
-        const redisAfter = await limited.redisCpu?.micros()
-        redisServerCpu = redisServerCpu === undefined || redisBefore === undefined || redisAfter === undefined ? undefined : redisServerCpu + redisAfter - redisBefore
-      }
-      return run.requests / run.seconds
     }
-    await timed(mock, sides.direct)
-    await timed(reference, sides.reference)
-    const rpsOf = new Map<Side, number>()
-    for (let slot = 0; slot < gatewayVariants.length; slot++) {
-      const variant = gatewayVariants[(round + slot) % gatewayVariants.length]!
-      rpsOf.set(variant.side, await timed(variant.service, variant.side, variant.redis))
-    }
-    roundRps.push({ off: rpsOf.get(sides.relay)!, memory: rpsOf.get(limitedSides.memory)!, ...(limited.redis ? { redis: rpsOf.get(limitedSides.redis)! } : {}) })
-    recordsRoundRps.push({ on: rpsOf.get(sides.relay)!, off: rpsOf.get(unrecordedSide)! })
   }
-  const remainingAfter = await Promise.all(limitedNames.map((name) => remainingRequests(limitedTargets[name]!.url, chatPath, plainBody)))
   // 3. 20-chunk streams at concurrency 64: time to first byte and total time.
   for (let round = 0; round < 2; round++) {
     for (const name of names) sides[name].streams.push(await load(targets[name].url, streamBody, 64, Infinity, 3000 * scale, true))
@@ -181,52 +155,7 @@ async function measure(mock: Service, relay: Service, reference: Service, limite
   const streamTotal = (side: Side) => p50(side.streams.flatMap((run) => run.latencies))
   const { direct, reference: ref, relay: gw } = sides
   const sideErrors = (side: Side) => [...side.runs, ...side.streams].reduce((sum, run) => sum + run.errors, 0)
-  const errors = [...names.map((name) => sides[name]), ...limitedNames.map((name) => limitedSides[name])].reduce((sum, side) => sum + sideErrors(side), 0)
-  const statuses = (side: Side) => {
-    const counts: Record<number, number> = {}
-    for (const run of side.runs) for (const [status, count] of Object.entries(run.statuses)) counts[Number(status)] = (counts[Number(status)] ?? 0) + count
-    return counts
-  }
-  const sent = (side: Side) => side.runs.reduce((sum, run) => sum + run.requests + run.errors, 0)
-  // Requests the limiter counted during the rounds: the drop of `remaining` between the two probes, less the second probe.
-  // Undefined when the header was missing or the window rolled over (the bench crossed midnight UTC).
-  const counted = (index: number) => {
-    const drop = remainingBefore[index]! - remainingAfter[index]! - 1
-    return Number.isFinite(drop) && drop >= 0 ? drop : undefined
-  }
-  // The median over rounds of each round's cost against the gateway it ran beside: the machine's drift
-  // between rounds (measured: ±30% in throughput on this shared VM) cancels out within a round.
-  const medianCost = (ratios: number[]) => median(ratios.map((ratio) => (1 - ratio) * 100))
-  const mem = limitedSides.memory
-  const red = limited.redis === undefined ? undefined : limitedSides.redis
-  const limitsC64: LimitsReport = {
-    rule: `${hugeLimit} per client`,
-    rounds: roundRps.length,
-    secondsPerRound: 3 * scale,
-    offRps: rps(gw),
-    memoryRps: rps(mem),
-    memoryCostPct: medianCost(roundRps.map((round) => round.memory / round.off)),
-    offCpuUs: cpuPerRequest(gw),
-    memoryCpuUs: cpuPerRequest(mem),
-    memoryErrors: sideErrors(mem),
-    memoryStatuses: statuses(mem),
-    memorySent: sent(mem),
-    memoryCounted: counted(0),
-    roundRps,
-    redisUrl: redactedUrl(redisUrl),
-    ...(red === undefined
-      ? { redisSkipped: limited.redisSkipped }
-      : {
-          redisRps: rps(red),
-          redisCostPct: medianCost(roundRps.map((round) => (round.redis ?? NaN) / round.off)),
-          redisCpuUs: cpuPerRequest(red),
-          redisServerCpuUs: redisServerCpu === undefined ? undefined : redisServerCpu / red.runs.reduce((sum, run) => sum + run.requests, 0),
-          redisErrors: sideErrors(red),
-          redisStatuses: statuses(red),
-          redisSent: sent(red),
-          redisCounted: counted(1),
-        }),
-  }
+  const errors = names.map((name) => sides[name]).reduce((sum, side) => sum + sideErrors(side), 0)
   return {
     startedAt,
     quick,
@@ -257,29 +186,13 @@ async function measure(mock: Service, relay: Service, reference: Service, limite
       addedTotalP50: streamTotal(gw) - streamTotal(direct),
     },
     memory: { idleRssMb: rssIdle, heldStreams: held.streams, heldStreamsRssMb: held.rssMb },
-    limitsC64,
-    records: {
-      onRps: rps(gw),
-      offRps: rps(unrecordedSide),
-      costPct: medianCost(recordsRoundRps.map((round) => round.on / round.off)),
-      onCpuUs: cpuPerRequest(gw),
-      offCpuUs: cpuPerRequest(unrecordedSide),
-      roundRps: recordsRoundRps,
-      errors: sideErrors(unrecordedSide),
-    },
     cache,
     errors,
   }
 }
 
-/** Throughput rounds per gateway variant (each 3 s at c=64, in rotating order). */
-const ROUNDS = 5
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-}
+/** Throughput rounds of the direct, bare and gateway sides (each 3 s at c=64, in rotating order). */
+const ROUNDS = 3
 
 function emptySide(): Side {
   return { latencies: [], runs: [], cpuMicros: 0, streams: [] }
