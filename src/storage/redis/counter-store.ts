@@ -2,12 +2,12 @@ import { EventEmitter } from 'node:events'
 import type { Redis, Result } from 'ioredis'
 import type { ConsumeResult, CounterStore, WindowLimit, WindowState, WindowStrategy } from '../types.js'
 import { RedisConnection, type RedisConnectionEvents } from './connection.js'
-import { adjustLua, consumeLua } from './scripts.js'
+import { adjustLua, consumeManyLua } from './scripts.js'
 
 // ioredis' documented way to type commands made with defineCommand.
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    llmRelayConsume(numberOfKeys: number, ...keysAndArgs: string[]): Result<number[], Context>
+    llmRelayConsumeMany(numberOfKeys: number, ...keysAndArgs: string[]): Result<number[][], Context>
     llmRelayAdjust(numberOfKeys: number, ...keysAndArgs: string[]): Result<number, Context>
   }
 }
@@ -58,8 +58,9 @@ function checkLimits(limits: readonly WindowLimit[]): void {
 
 /**
  * CounterStore on Redis, shared by every gateway instance that uses the same Redis and prefix.
- * Each consume and each adjust is one script run (scripts.ts): one round trip, atomic across all
- * the limits of the call, so concurrent instances never admit past a limit.
+ * Each consume and each adjust is decided in a script (scripts.ts), atomic across all the limits of
+ * the call, so concurrent instances never admit past a limit; consumes waiting together share one
+ * script run and one round trip (ConsumeBatch).
  *
  * Time is the caller's `now` (default Date.now()), sent to the script, not Redis TIME: key names
  * depend on the window index, and a script must be given its keys up front, so the clock has to be
@@ -85,7 +86,7 @@ export class RedisCounterStore extends EventEmitter<RedisConnectionEvents> imple
     this.#connection.on('available', () => this.emit('available'))
     this.#connection.on('unavailable', (error) => this.emit('unavailable', error))
     // Defining on the client makes ioredis send EVALSHA, falling back to EVAL once per connection.
-    this.#connection.client.defineCommand('llmRelayConsume', { lua: consumeLua })
+    this.#connection.client.defineCommand('llmRelayConsumeMany', { lua: consumeManyLua })
     this.#connection.client.defineCommand('llmRelayAdjust', { lua: adjustLua })
     this.#batch = new ConsumeBatch(this.#connection.client, options.commandTimeoutMs ?? 200)
   }
@@ -152,13 +153,17 @@ interface QueuedConsume {
   reject: (error: unknown) => void
 }
 
+/** The most consumes one script run decides: a longer run would hold Redis (single-threaded) for every other client. */
+const MAX_CONSUMES_PER_RUN = 256
+
 /**
- * Consumes go to Redis as pipelines, with at most one pipeline in flight: those asked for while one
- * is out wait for its answer and then go together as the next, so under load each write and each
- * read on the socket carries many consumes (measured at c=64: a write per request cost the gateway
- * more than the rest of the limiter). An idle store sends at once, at the end of the current turn
- * of the event loop (setImmediate, so that consumes of one turn share a pipeline too). Each consume
- * is still its own script run, so each decision stays atomic.
+ * Consumes go to Redis in batches, with at most one batch in flight: those asked for while one is
+ * out wait for its answer and then go together as the next, so under load each write and each read
+ * on the socket carries many consumes. A batch is one run of consumeManyLua (per 256 consumes):
+ * measured at c=64, a script run and an ioredis command per request cost the gateway and Redis more
+ * than the rest of the limiter. An idle store sends at once, at the end of the current turn of the
+ * event loop (setImmediate, so that consumes of one turn share a batch too). Each consume is still
+ * decided on its own, atomically.
  */
 class ConsumeBatch {
   #queue: QueuedConsume[] = []
@@ -167,7 +172,7 @@ class ConsumeBatch {
 
   constructor(
     private readonly client: Redis,
-    /** A pipeline that has not answered in this long fails all its consumes (one timer per pipeline, not per request). */
+    /** A batch that has not answered in this long fails all its consumes (one timer per batch, not per request). */
     private readonly timeoutMs: number,
   ) {}
 
@@ -189,10 +194,8 @@ class ConsumeBatch {
     const batch = this.#queue
     this.#queue = []
     this.#inFlight = true
-    const pipeline = this.client.pipeline()
-    for (const item of batch) pipeline.llmRelayConsume(item.keys.length, ...item.keys, ...item.args)
     let settled = false
-    // The next pipeline goes once this one answered or timed out, whichever comes first.
+    // The next batch goes once this one answered or timed out, whichever comes first.
     const done = (): void => {
       if (settled) return
       settled = true
@@ -205,18 +208,29 @@ class ConsumeBatch {
       for (const item of batch) item.reject(new Error(`Command timed out (${this.timeoutMs} ms)`))
       done()
     }, this.timeoutMs)
-    pipeline.exec().then(
-      (results) => {
-        batch.forEach((item, index) => {
-          const [error, reply] = results?.[index] ?? [new Error('no reply in the pipeline'), undefined]
-          if (error) item.reject(error)
-          else item.resolve(reply as number[])
+    const runs: Promise<void>[] = []
+    for (let from = 0; from < batch.length; from += MAX_CONSUMES_PER_RUN) runs.push(this.#run(batch.slice(from, from + MAX_CONSUMES_PER_RUN)))
+    void Promise.all(runs).then(done)
+  }
+
+  /** One script run for these consumes; settles each of them, never rejects. */
+  #run(consumes: readonly QueuedConsume[]): Promise<void> {
+    const keys: string[] = []
+    const args: string[] = [String(consumes.length)]
+    for (const item of consumes) {
+      keys.push(...item.keys)
+      args.push(String(item.keys.length), String(item.args.length), ...item.args)
+    }
+    return this.client.llmRelayConsumeMany(keys.length, ...keys, ...args).then(
+      (replies) => {
+        consumes.forEach((item, index) => {
+          const reply = replies[index]
+          if (Array.isArray(reply)) item.resolve(reply)
+          else item.reject(new Error('no reply for this consume in the batch'))
         })
-        done()
       },
       (error: unknown) => {
-        for (const item of batch) item.reject(error)
-        done()
+        for (const item of consumes) item.reject(error)
       },
     )
   }

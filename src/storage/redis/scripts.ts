@@ -211,6 +211,36 @@ end
 return reply
 `
 
+/**
+ * Many consumes in one script run, decided one after the other exactly as separate runs of
+ * consumeLua would be (each is still all or nothing over its own limits): the gateway sends the
+ * consumes that wait together as one command, so Redis starts one script and the gateway encodes
+ * and parses one command, instead of one per request. consumeLua runs as a function whose KEYS and
+ * ARGV are the request's own slices.
+ *
+ *   ARGV  the number of consumes, then per consume: its key count, its argument count, its
+ *         arguments (as consumeLua takes them)
+ *   KEYS  every consume's keys, in order
+ * Returns one consumeLua reply per consume, in order.
+ */
+export const consumeManyLua = `
+local function consumeOne(KEYS, ARGV)
+${consumeLua}
+end
+local replies = {}
+local keyAt, argAt = 1, 2
+for r = 1, tonumber(ARGV[1]) do
+  local keyCount, argCount = tonumber(ARGV[argAt]), tonumber(ARGV[argAt + 1])
+  local keys, args = {}, {}
+  for i = 1, keyCount do keys[i] = KEYS[keyAt + i - 1] end
+  for i = 1, argCount do args[i] = ARGV[argAt + 1 + i] end
+  keyAt = keyAt + keyCount
+  argAt = argAt + 2 + argCount
+  replies[r] = consumeOne(keys, args)
+end
+return replies
+`
+
 /** Adds the delta to every current window, clamped at zero; returns nothing useful. */
 export const adjustLua = `${head}${prelude}
 for i = 1, count do
