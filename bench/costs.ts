@@ -10,9 +10,12 @@
  * So a variant is never compared with another process: one gateway serves the plain config and
  * each variant in turn, switched by its own config reload (the file rewritten, the reload seen on
  * /metrics), in one-second slots ordered A V V A, which cancels a linear drift. Each V slot is
- * compared with the A slot next to it. The cost is the median over all those pairs, with a
- * distribution-free 90% interval; a "control" variant that reloads the very same config shows what
- * a cost of zero looks like here.
+ * compared with the A slot next to it. Even so a process can come out of its warm-up with a variant's
+ * code settled slower or faster than usual (measured: the memory limiter cost 10% in both processes
+ * of one run and 0-2% in those of others), so the bench runs several processes, each a few rounds.
+ * The cost is the median over all pairs of all processes, with a distribution-free 90% interval
+ * (which assumes independent pairs: the per-process medians show how far that holds); a "control"
+ * variant that reloads the very same config shows what a cost of zero looks like here.
  */
 import type { LoadResult } from './load.js'
 import { cpuMicros, type Service } from './processes.js'
@@ -69,6 +72,8 @@ export interface VariantCost {
   lowPct: number
   highPct: number
   pairs: number
+  /** The median of each gateway process's pairs: the spread between processes. */
+  processCostsPct: number[]
   rps: number
   cpuUs: number
   errors: number
@@ -99,6 +104,8 @@ interface Tally {
   errors: number
   statuses: Record<number, number>
   costs: number[]
+  /** Index in `costs` where each process's pairs begin. */
+  processStarts: number[]
   counted: number | undefined
   redisMicros: number | undefined
 }
@@ -110,6 +117,7 @@ export async function measureCosts(options: CostOptions): Promise<CostReport> {
   let recordsWritten = 0
   let recordsExpected = 0
   for (let instance = 0; instance < options.processes; instance++) {
+    for (const tally of tallies) tally.processStarts.push(tally.costs.length)
     const relay = await options.start(`costs-${instance}`, options.plain)
     const { service } = relay
     let recording = true
@@ -221,6 +229,7 @@ function summarize(variant: CostVariant, tally: Tally): VariantCost {
     lowPct: low,
     highPct: high,
     pairs: tally.costs.length,
+    processCostsPct: tally.processStarts.map((start, index) => median(tally.costs.slice(start, tally.processStarts[index + 1] ?? tally.costs.length))),
     rps: tally.requests / tally.seconds,
     cpuUs: tally.cpuMicros / tally.requests,
     errors: tally.errors,
@@ -236,7 +245,7 @@ function costOf(variant: CostVariant, ratio: number): number {
 }
 
 function emptyTally(): Tally {
-  return { requests: 0, seconds: 0, cpuMicros: 0, errors: 0, statuses: {}, costs: [], counted: 0, redisMicros: 0 }
+  return { requests: 0, seconds: 0, cpuMicros: 0, errors: 0, statuses: {}, costs: [], processStarts: [], counted: 0, redisMicros: 0 }
 }
 
 export function median(values: readonly number[]): number {

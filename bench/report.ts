@@ -136,6 +136,7 @@ function printCosts(costs: CostReport, report: BenchReport): void {
       ` Records: ${costs.recordsWritten} rows written for ${costs.recordsExpected} requests served while recording.\n`,
   )
   console.log(table(rows))
+  console.log(`\nmedian cost per gateway process: ${costs.variants.map((variant) => `${name(variant)} ${variant.processCostsPct.map(pct).join(' ')}`).join('; ')}`)
   if (costs.recordsWritten !== costs.recordsExpected) console.log(`WARNING: the records hold ${costs.recordsWritten} rows for ${costs.recordsExpected} recorded requests`)
   for (const variant of costs.variants) {
     if (variant.counted !== undefined && variant.counted !== variant.sent) {

@@ -71,8 +71,8 @@ async function main(): Promise<void> {
     report.costs = await measureCosts({
       plain: baseConfig,
       variants,
-      processes: quick ? 1 : 2,
-      quads: quick ? 2 : 6,
+      processes: quick ? 1 : 6,
+      quads: 2,
       slotMs: 1500,
       warmMs: 3000 * scale,
       start: startCostRelay,
