@@ -46,6 +46,28 @@ function real(value: number | undefined): number | null {
   return value === undefined || !Number.isFinite(value) ? null : value
 }
 
+/**
+ * The attempts as JSON text, written out rather than by JSON.stringify: measured, stringifying this
+ * small array was most of the cost of turning a record into a row, paid for every request. Same
+ * text as JSON.stringify for these objects (keys in their order, absent ones left out).
+ */
+export function attemptsJson(attempts: readonly RecordAttempt[]): string {
+  let json = '['
+  for (let index = 0; index < attempts.length; index++) {
+    const attempt = attempts[index]!
+    if (index > 0) json += ','
+    json += `{"upstream":${JSON.stringify(attempt.upstream)}`
+    if (attempt.status !== undefined) json += `,"status":${jsonNumber(attempt.status)}`
+    if (attempt.error !== undefined) json += `,"error":${JSON.stringify(attempt.error)}`
+    json += `,"durationMs":${jsonNumber(attempt.durationMs)}}`
+  }
+  return `${json}]`
+}
+
+function jsonNumber(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null'
+}
+
 /** The record's values in recordColumns order. */
 export function rowValues(record: RequestRecord): RowValue[] {
   return [
@@ -60,7 +82,7 @@ export function rowValues(record: RequestRecord): RowValue[] {
     record.model ?? null,
     record.stream,
     record.upstream ?? null,
-    JSON.stringify(record.attempts),
+    attemptsJson(record.attempts),
     integer(record.status) ?? 0,
     real(record.headersMs),
     real(record.firstByteMs),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { REDACTED, redactHeaders } from '../../src/records/record.js'
+import { REDACTED, redactHeaders, type RecordAttempt } from '../../src/records/record.js'
+import { attemptsJson } from '../../src/storage/record-row.js'
 
 test('redactHeaders hides credentials and cookies, whatever their case, and keeps the rest', () => {
   const headers = {
@@ -41,4 +42,23 @@ test('redactHeaders hides credentials and cookies, whatever their case, and keep
   for (const secret of ['sk-live-123', 'dXNlcjpwYXNz', 'azure-key', 'session=abc', 'a=1']) {
     assert.equal(JSON.stringify(safe).includes(secret), false, `${secret} is gone`)
   }
+})
+
+test('attemptsJson writes the same text as JSON.stringify for every shape of attempt', () => {
+  const cases: RecordAttempt[][] = [
+    [],
+    [{ upstream: 'mock', status: 200, durationMs: 1.2 }],
+    [
+      { upstream: 'first "quoted" \\ name\n', error: 'connect-timeout', durationMs: 1000 },
+      { upstream: 'ünïcode ✓', status: 429, durationMs: 0 },
+      { upstream: 'third', status: 503, durationMs: -0 },
+    ],
+    [{ upstream: 'odd', durationMs: 1e21 }],
+  ]
+  for (const attempts of cases) {
+    assert.equal(attemptsJson(attempts), JSON.stringify(attempts))
+    assert.deepEqual(JSON.parse(attemptsJson(attempts)), JSON.parse(JSON.stringify(attempts)))
+  }
+  // JSON has no NaN or Infinity: both become null, as JSON.stringify writes them.
+  assert.equal(attemptsJson([{ upstream: 'x', status: Number.NaN, durationMs: Number.POSITIVE_INFINITY }]), '[{"upstream":"x","status":null,"durationMs":null}]')
 })
