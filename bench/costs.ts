@@ -1,28 +1,21 @@
 /**
- * What a feature costs at c=64, non-stream (issues 3 and 5): the plain gateway against the same
- * gateway with one thing changed (request limits in memory or in Redis, records off).
+ * What a feature costs in throughput at c=64, non-stream (issues 3 and 5): the plain gateway against
+ * the same gateway with one thing changed (request limits in memory or in Redis, records off).
  *
- * Measured on this 2-core VM, three things are each larger than the 5% to be shown:
+ * Measured on this 2-core VM, two kinds of noise are each larger than the 5% to be shown:
  * - the machine: one gateway's throughput moves by up to ±15% from one second to the next;
  * - the process: two processes of the same build and config differ by up to ±10% for their whole
  *   life (V8 settles each one differently: seen in CPU profiles as Node's own process.nextTick
- *   taking 1 or 11 us a request, and as some processes promoting far more to the old generation);
- * - switching one process between configs by reload: a limiter that comes and goes every few
- *   seconds measured 10-20% where a process that always had it measured 0-3%.
- * So each variant runs side by side with a plain gateway: both started fresh, warmed together, then
- * loaded together, each by its own 64 clients, so that every second of the machine's weather falls
- * on both alike; a block does this once per variant, and several blocks (new processes each time)
- * average out the processes' luck. Which of the two starts and is loaded first alternates from
- * block to block (measured: the first process started served ~4% more than an identical later
- * one). A "control" variant with the plain config shows what a cost of zero looks like here.
- * (Five gateways at once were tried: each then served ~300 requests/s at ~900 us of CPU a
- * request, far from how a gateway runs.)
- *
- * Side by side, the machine is saturated and shared, so a feature's throughput shows only the work
- * on the gateway's own event loop: a records thread or the Redis server take their CPU from every
- * process alike. The cost judged is therefore the CPU per request, all threads of the gateway plus
- * (Redis variant) the Redis server's: on a saturated machine, throughput is CPU per request. The
- * throughput ratio is reported beside it.
+ *   taking 1 or 11 us a request, and as some processes promoting far more to the old generation).
+ * So a variant is never compared with another process: one gateway serves the plain config and
+ * each variant in turn, switched by its own config reload (the file rewritten, the reload seen on
+ * /metrics), in one-second slots ordered A V V A, which cancels a linear drift. Each V slot is
+ * compared with the A slot next to it. Even so a process can come out of its warm-up with a variant's
+ * code settled slower or faster than usual (measured: the memory limiter cost 10% in both processes
+ * of one run and 0-2% in those of others), so the bench runs several processes, each a few rounds.
+ * The cost is the median over all pairs of all processes, with a distribution-free 90% interval
+ * (which assumes independent pairs: the per-process medians show how far that holds); a "control"
+ * variant that reloads the very same config shows what a cost of zero looks like here.
  */
 import type { LoadResult } from './load.js'
 import { cpuMicros, type Service } from './processes.js'
@@ -31,188 +24,228 @@ export interface CostVariant {
   name: string
   config: Record<string, unknown>
   /**
-   * How a ratio (variant / plain) becomes a cost in percent: `with` when the variant adds the feature,
-   * `without` when it takes it away from the plain gateway (then the plain gateway is the one paying).
+   * How a pair's ratio (variant rps / plain rps) becomes a cost in percent: `with` when the variant
+   * adds the feature (1 - ratio), `without` when it takes it away from the plain gateway (1 - 1/ratio).
    */
   feature: 'with' | 'without'
-  /** Read the limiter's remaining count before and after the measured rounds, to show it counted every request. */
+  /** Read the limiter's remaining count around the variant's slots, to show it counted every request. */
   countsRequests?: boolean
-  /** Add the Redis server's CPU, measured over the rounds, to this variant's CPU per request. */
+  /** Read the Redis server's CPU around this variant's slots. */
   usesRedis?: boolean
+  /** The variant keeps no records (the plain config does): its requests are not expected in the records. */
+  recordsOff?: boolean
+}
+
+/** A gateway in its own process, whose config file the bench may rewrite. */
+export interface CostRelay {
+  service: Service
+  writeConfig(config: Record<string, unknown>): void
+  /** After the process stopped: the rows in its SQLite records. */
+  recordsWritten(): number
 }
 
 export interface CostOptions {
   plain: Record<string, unknown>
   variants: CostVariant[]
-  blocks: number
-  rounds: number
-  roundMs: number
+  /** Gateway processes, one after the other; each runs `quads` rounds over every variant. */
+  processes: number
+  quads: number
+  slotMs: number
   warmMs: number
-  /** Starts a gateway with this config in its own process. */
-  start: (name: string, config: Record<string, unknown>) => Promise<Service>
+  start: (name: string, config: Record<string, unknown>) => Promise<CostRelay>
   load: (url: string, concurrency: number, maxRequests: number, maxMs: number) => Promise<LoadResult>
+  /** llm_relay_config_reloads_total{result="applied"} of the gateway. */
+  reloads: (url: string) => Promise<number>
   /** The limiter's remaining count for the bench's client, NaN when absent. */
   remaining?: (url: string) => Promise<number>
-  /** CPU of the Redis server so far (the whole server), in microseconds. */
   redisCpuMicros?: () => Promise<number | undefined>
-  /** Called after each block with a one-line summary, so a long run shows progress. */
+  /** Called after each process with a one-line summary, so a long run shows progress. */
   progress?: (line: string) => void
 }
 
 export interface VariantCost {
   name: string
   feature: 'with' | 'without'
-  /** Cost in CPU per request, percent: the median over blocks. */
-  cpuCostPct: number
-  /** Each block's CPU cost, in block order. */
-  blockCpuCostsPct: number[]
-  /** Cost in throughput side by side, percent: the median over blocks (see the file comment for what it leaves out). */
-  rpsCostPct: number
-  blockRpsCostsPct: number[]
+  /** Cost in percent: the median over every pair. */
+  costPct: number
+  /** A distribution-free 90% interval for that median (order statistics). */
+  lowPct: number
+  highPct: number
+  pairs: number
+  /** The median of each gateway process's pairs: the spread between processes. */
+  processCostsPct: number[]
   rps: number
   cpuUs: number
-  /** The Redis server's CPU per request of the Redis variant (the whole server; included in cpuCostPct). */
-  redisServerCpuUs?: number
   errors: number
   statuses: Record<number, number>
   sent: number
   /** Requests the limiter counted (countsRequests only); undefined when a probe failed. */
   counted?: number
+  /** The Redis server's CPU per request of this variant (usesRedis only; the whole server). */
+  redisServerCpuUs?: number
 }
 
 export interface CostReport {
-  blocks: number
-  rounds: number
-  roundSeconds: number
+  processes: number
+  quads: number
+  slotSeconds: number
   plainRps: number
   plainCpuUs: number
   variants: VariantCost[]
+  /** Rows found in the records of the gateways after they stopped, and the requests they served while recording. */
+  recordsWritten: number
+  recordsExpected: number
 }
 
-interface Side {
+interface Tally {
   requests: number
   seconds: number
   cpuMicros: number
   errors: number
   statuses: Record<number, number>
-}
-
-interface Tally extends Side {
-  cpuCosts: number[]
-  rpsCosts: number[]
+  costs: number[]
+  /** Index in `costs` where each process's pairs begin. */
+  processStarts: number[]
   counted: number | undefined
   redisMicros: number | undefined
 }
 
 export async function measureCosts(options: CostOptions): Promise<CostReport> {
   const { variants } = options
-  const plainTotal = emptySide()
-  const tallies: Tally[] = variants.map(() => ({ ...emptySide(), cpuCosts: [], rpsCosts: [], counted: 0, redisMicros: 0 }))
-  for (let block = 0; block < options.blocks; block++) {
-    const summary: string[] = []
-    for (let step = 0; step < variants.length; step++) {
-      const index = (block + step) % variants.length
-      const variant = variants[index]!
-      const tally = tallies[index]!
-      const { plain, side, redisMicros, counted } = await measurePair(options, variant, block, index)
-      merge(plainTotal, plain)
-      merge(tally, side)
-      if (variant.usesRedis) tally.redisMicros = tally.redisMicros === undefined || redisMicros === undefined ? undefined : tally.redisMicros + redisMicros
-      if (variant.countsRequests) tally.counted = tally.counted === undefined || counted === undefined ? undefined : tally.counted + counted
-      // The Redis server works for the Redis variant alone: the plain gateway beside it does not use it.
-      const redisPerRequest = variant.usesRedis && redisMicros !== undefined ? redisMicros / side.requests : 0
-      const cpuRatio = (side.cpuMicros / side.requests + redisPerRequest) / (plain.cpuMicros / plain.requests)
-      const rpsRatio = side.requests / side.seconds / (plain.requests / plain.seconds)
-      // Adding a feature costs what the variant pays more; taking it away, what the plain gateway pays more.
-      tally.cpuCosts.push(variant.feature === 'with' ? (cpuRatio - 1) * 100 : (1 / cpuRatio - 1) * 100)
-      tally.rpsCosts.push(variant.feature === 'with' ? (1 - rpsRatio) * 100 : (1 - 1 / rpsRatio) * 100)
-      summary.push(`${variant.name} ${pct(tally.cpuCosts.at(-1)!)} CPU, ${pct(tally.rpsCosts.at(-1)!)} throughput`)
+  const plainTally = emptyTally()
+  const tallies = variants.map(() => emptyTally())
+  let recordsWritten = 0
+  let recordsExpected = 0
+  for (let instance = 0; instance < options.processes; instance++) {
+    for (const tally of tallies) tally.processStarts.push(tally.costs.length)
+    const relay = await options.start(`costs-${instance}`, options.plain)
+    const { service } = relay
+    let recording = true
+    // Every request sent while the gateway records is expected among its records.
+    const load = async (concurrency: number, maxRequests: number, maxMs: number) => {
+      const run = await options.load(service.url, concurrency, maxRequests, maxMs)
+      if (recording) recordsExpected += run.requests + run.errors
+      return run
     }
-    options.progress?.(`block ${block + 1}/${options.blocks}: ${summary.join('; ')}`)
+    const probe = async () => {
+      if (options.remaining === undefined) return NaN
+      if (recording) recordsExpected++
+      return options.remaining(service.url)
+    }
+    const use = async (config: Record<string, unknown>, records: boolean) => {
+      const before = await options.reloads(service.url)
+      relay.writeConfig(config)
+      await reloaded(options, service, before)
+      recording = records
+      // A few hundred ms of load, not counted: a new limiter or record writer starts up.
+      await load(64, Infinity, 300)
+    }
+    const slot = async (tally: Tally, redis: boolean): Promise<number> => {
+      const redisBefore = redis ? await options.redisCpuMicros?.() : undefined
+      const cpuBefore = cpuMicros(service.pid)
+      const run = await load(64, Infinity, options.slotMs)
+      tally.cpuMicros += cpuMicros(service.pid) - cpuBefore
+      tally.requests += run.requests
+      tally.seconds += run.seconds
+      tally.errors += run.errors
+      for (const [status, count] of Object.entries(run.statuses)) tally.statuses[Number(status)] = (tally.statuses[Number(status)] ?? 0) + count
+      if (redis) {
+        const redisAfter = await options.redisCpuMicros?.()
+        tally.redisMicros = tally.redisMicros === undefined || redisBefore === undefined || redisAfter === undefined ? undefined : tally.redisMicros + redisAfter - redisBefore
+      }
+      return run.requests / run.seconds
+    }
+    try {
+      // Warm-up: the plain config, then every variant once, so that all their code is compiled before any slot.
+      await load(64, Infinity, options.warmMs)
+      await load(1, 300, 10_000)
+      for (const variant of variants) {
+        await use(variant.config, variant.recordsOff !== true)
+        await load(64, Infinity, options.warmMs / 2)
+        await use(options.plain, true)
+      }
+      let plainRps = await slot(plainTally, false)
+      for (let quad = 0; quad < options.quads; quad++) {
+        for (let step = 0; step < variants.length; step++) {
+          const index = (quad + instance + step) % variants.length
+          const variant = variants[index]!
+          const tally = tallies[index]!
+          await use(variant.config, variant.recordsOff !== true)
+          const remainingBefore = variant.countsRequests ? await probe() : NaN
+          const first = await slot(tally, variant.usesRedis === true)
+          const second = await slot(tally, variant.usesRedis === true)
+          if (variant.countsRequests) {
+            // The drop of `remaining` between the probes, less the second probe itself.
+            const drop = remainingBefore - (await probe()) - 1
+            tally.counted = tally.counted === undefined || !Number.isFinite(drop) || drop < 0 ? undefined : tally.counted + drop
+          }
+          await use(options.plain, true)
+          const plainAfter = await slot(plainTally, false)
+          tally.costs.push(costOf(variant, first / plainRps), costOf(variant, second / plainAfter))
+          plainRps = plainAfter
+        }
+      }
+    } finally {
+      await service.stop()
+    }
+    recordsWritten += relay.recordsWritten()
+    options.progress?.(`process ${instance + 1}/${options.processes}: ` + variants.map((variant, index) => `${variant.name} ${pct(median(tallies[index]!.costs))}`).join(', '))
   }
   return {
-    blocks: options.blocks,
-    rounds: options.rounds,
-    roundSeconds: options.roundMs / 1000,
-    plainRps: plainTotal.requests / plainTotal.seconds,
-    plainCpuUs: plainTotal.cpuMicros / plainTotal.requests,
+    processes: options.processes,
+    quads: options.quads,
+    slotSeconds: options.slotMs / 1000,
+    plainRps: plainTally.requests / plainTally.seconds,
+    plainCpuUs: plainTally.cpuMicros / plainTally.requests,
     variants: variants.map((variant, index) => summarize(variant, tallies[index]!)),
+    recordsWritten,
+    recordsExpected,
   }
 }
 
-/** A fresh plain gateway and a fresh variant, warmed and loaded together; which starts and is loaded first alternates by block. */
-async function measurePair(
-  options: CostOptions,
-  variant: CostVariant,
-  block: number,
-  index: number,
-): Promise<{ plain: Side; side: Side; redisMicros: number | undefined; counted: number | undefined }> {
-  const services: Service[] = []
-  try {
-    const configs = block % 2 === 0 ? [options.plain, variant.config] : [variant.config, options.plain]
-    for (const [position, config] of configs.entries()) services.push(await options.start(`${position === (block % 2) ? 'plain' : `variant${index}`}-${block}`, config))
-    const [plainService, variantService] = block % 2 === 0 ? [services[0]!, services[1]!] : [services[1]!, services[0]!]
-    await Promise.all(services.map((service) => options.load(service.url, 64, Infinity, options.warmMs)))
-    const remainingBefore = variant.countsRequests ? await probe(options, variantService.url) : NaN
-    const plain = emptySide()
-    const side = emptySide()
-    let redisMicros: number | undefined = 0
-    for (let round = 0; round < options.rounds; round++) {
-      const cpuBefore = services.map((service) => cpuMicros(service.pid))
-      const redisBefore = variant.usesRedis ? await options.redisCpuMicros?.() : undefined
-      const runs = await Promise.all(services.map((service) => options.load(service.url, 64, Infinity, options.roundMs)))
-      const redisAfter = variant.usesRedis ? await options.redisCpuMicros?.() : undefined
-      redisMicros = redisMicros === undefined || redisBefore === undefined || redisAfter === undefined ? undefined : redisMicros + redisAfter - redisBefore
-      services.forEach((service, position) => add(service === plainService ? plain : side, runs[position]!, cpuMicros(service.pid) - cpuBefore[position]!))
+/** Waits until the gateway has applied a reload since `before` (the file watch), or asks for one with SIGHUP. */
+async function reloaded(options: CostOptions, service: Service, before: number): Promise<void> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const deadline = Date.now() + 2000
+    while (Date.now() < deadline) {
+      await sleep(50)
+      if ((await options.reloads(service.url)) > before) {
+        // The watch debounces change events: let a second reload of the same file pass before measuring.
+        await sleep(250)
+        return
+      }
     }
-    // The drop of `remaining` between the probes, less the second probe itself.
-    const drop = variant.countsRequests ? remainingBefore - (await probe(options, variantService.url)) - 1 : NaN
-    return { plain, side, redisMicros, counted: Number.isFinite(drop) && drop >= 0 ? drop : undefined }
-  } finally {
-    await Promise.all(services.map((service) => service.stop()))
+    service.child.kill('SIGHUP')
   }
+  throw new Error('the gateway did not reload its config within 4 s')
 }
 
 function summarize(variant: CostVariant, tally: Tally): VariantCost {
+  const [low, high] = medianInterval(tally.costs)
   return {
     name: variant.name,
     feature: variant.feature,
-    cpuCostPct: median(tally.cpuCosts),
-    blockCpuCostsPct: tally.cpuCosts,
-    rpsCostPct: median(tally.rpsCosts),
-    blockRpsCostsPct: tally.rpsCosts,
+    costPct: median(tally.costs),
+    lowPct: low,
+    highPct: high,
+    pairs: tally.costs.length,
+    processCostsPct: tally.processStarts.map((start, index) => median(tally.costs.slice(start, tally.processStarts[index + 1] ?? tally.costs.length))),
     rps: tally.requests / tally.seconds,
     cpuUs: tally.cpuMicros / tally.requests,
-    ...(variant.usesRedis && tally.redisMicros !== undefined ? { redisServerCpuUs: tally.redisMicros / tally.requests } : {}),
     errors: tally.errors,
     statuses: tally.statuses,
     sent: tally.requests + tally.errors,
     ...(variant.countsRequests ? { counted: tally.counted } : {}),
+    ...(variant.usesRedis && tally.redisMicros !== undefined ? { redisServerCpuUs: tally.redisMicros / tally.requests } : {}),
   }
 }
 
-function add(side: Side, run: LoadResult, cpu: number): void {
-  side.requests += run.requests
-  side.seconds += run.seconds
-  side.errors += run.errors
-  side.cpuMicros += cpu
-  for (const [status, count] of Object.entries(run.statuses)) side.statuses[Number(status)] = (side.statuses[Number(status)] ?? 0) + count
+function costOf(variant: CostVariant, ratio: number): number {
+  return (variant.feature === 'with' ? 1 - ratio : 1 - 1 / ratio) * 100
 }
 
-function merge(into: Side, side: Side): void {
-  into.requests += side.requests
-  into.seconds += side.seconds
-  into.errors += side.errors
-  into.cpuMicros += side.cpuMicros
-  for (const [status, count] of Object.entries(side.statuses)) into.statuses[Number(status)] = (into.statuses[Number(status)] ?? 0) + count
-}
-
-async function probe(options: CostOptions, url: string): Promise<number> {
-  return options.remaining === undefined ? NaN : options.remaining(url)
-}
-
-function emptySide(): Side {
-  return { requests: 0, seconds: 0, cpuMicros: 0, errors: 0, statuses: {} }
+function emptyTally(): Tally {
+  return { requests: 0, seconds: 0, cpuMicros: 0, errors: 0, statuses: {}, costs: [], processStarts: [], counted: 0, redisMicros: 0 }
 }
 
 export function median(values: readonly number[]): number {
@@ -220,6 +253,24 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = Math.floor(sorted.length / 2)
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+
+/**
+ * A 90% confidence interval for the median without assuming a distribution: the order statistics
+ * n/2 ± 1.645·√n/2 (the normal approximation of the binomial), clamped to the sample.
+ */
+export function medianInterval(values: readonly number[]): [number, number] {
+  if (values.length === 0) return [NaN, NaN]
+  const sorted = [...values].sort((a, b) => a - b)
+  const n = sorted.length
+  const spread = (1.645 * Math.sqrt(n)) / 2
+  const low = Math.max(0, Math.floor(n / 2 - spread) - 1)
+  const high = Math.min(n - 1, Math.ceil(n / 2 + spread) - 1)
+  return [sorted[low]!, sorted[high]!]
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 const pct = (value: number) => `${value.toFixed(1)}%`

@@ -11,10 +11,11 @@ import { fileURLToPath } from 'node:url'
 import { Pool } from 'undici'
 import { stringify } from 'yaml'
 import { measureCache } from './cache.js'
-import { measureCosts, type CostVariant } from './costs.js'
+import { measureCosts, type CostRelay, type CostVariant } from './costs.js'
 import { limiterLogicMicros } from './limiter-logic.js'
 import { percentile, runLoad, type LoadResult } from './load.js'
 import { limitsSection, redactedUrl, RedisCpu, redisReachable, redisUrl, remainingRequests } from './limits.js'
+import { appliedReloads, recordsIn } from './gateway-state.js'
 import { cpuMicros, freePort, rssMb, startProcess, startService, type Service } from './processes.js'
 import { printReport, type BenchReport } from './report.js'
 
@@ -55,22 +56,28 @@ async function main(): Promise<void> {
     // Issue 4: the same gateway with the answer cache on (memory backend).
     const caching = await startRelay('cache', { ...baseConfig, routes: baseConfig.routes.map((route) => ({ ...route, cache: 'always' })) })
     const report = await measure(mock, relay, reference, caching)
-    // Issues 3 and 5: what limits and records cost, fresh gateways side by side (bench/costs.ts).
+    // Issues 3 and 5: what limits and records cost, each measured within one gateway process (bench/costs.ts).
     const variants: CostVariant[] = [
       { name: 'control', config: baseConfig, feature: 'with' },
       { name: 'memory limits', config: { ...baseConfig, limits: limitsSection('memory') }, feature: 'with', countsRequests: true },
       ...(redisSkipped === undefined ? [{ name: 'Redis limits', config: { ...baseConfig, limits: limitsSection(redisUrl) }, feature: 'with' as const, countsRequests: true, usesRedis: true }] : []),
-      { name: 'records off', config: { ...baseConfig, records: { backend: 'none' } }, feature: 'without' },
+      { name: 'records off', config: { ...baseConfig, records: { backend: 'none' } }, feature: 'without', recordsOff: true },
     ]
+    const startCostRelay = async (name: string, config: Record<string, unknown>): Promise<CostRelay> => {
+      const service = await startRelay(name, config)
+      const configFile = join(dir, `${name}.yaml`)
+      return { service, writeConfig: (next) => writeFileSync(configFile, stringify(next)), recordsWritten: () => recordsIn(join(dir, `data-${name}`)) }
+    }
     report.costs = await measureCosts({
       plain: baseConfig,
       variants,
-      blocks: quick ? 2 : 6,
-      rounds: 3,
-      roundMs: 2500 * scale,
-      warmMs: 6000 * scale,
-      start: startRelay,
+      processes: quick ? 1 : 6,
+      quads: 2,
+      slotMs: 1500,
+      warmMs: 3000 * scale,
+      start: startCostRelay,
       load: (url, concurrency, maxRequests, maxMs) => runLoad({ url, path: chatPath, body: plainBody, concurrency, maxRequests, maxMs }),
+      reloads: appliedReloads,
       remaining: (url) => remainingRequests(url, chatPath, plainBody),
       redisCpuMicros: async () => redisCpu?.micros(),
       progress: (line) => console.log(`costs (issues 3 and 5): ${line}`),
