@@ -153,35 +153,29 @@ end
  */
 const fixedWindowConsume = `
 if strategy == 'fixed-window' and amount > 0 and amount % 1 == 0 then
-  local reply = { 1, 0 }
-  local values = {}
+  local limits, values, resets = {}, {}, {}
   local admitted = true
   local retryAfter = 0
   for i = 1, count do
-    local limit = tonumber(ARGV[2 + 2 * i])
     local size = tonumber(ARGV[3 + 2 * i])
-    local resetAt = math.floor(now / size) * size + size
-    local value = redis.call('INCRBY', KEYS[i], amount)
-    if value == amount then redis.call('PEXPIRE', KEYS[i], math.ceil(resetAt - now + margin)) end
-    values[i] = value
-    if value > limit then
+    limits[i] = tonumber(ARGV[2 + 2 * i])
+    resets[i] = math.floor(now / size) * size + size
+    values[i] = redis.call('INCRBY', KEYS[i], amount)
+    if values[i] == amount then redis.call('PEXPIRE', KEYS[i], math.ceil(resets[i] - now + margin)) end
+    if values[i] > limits[i] then
       admitted = false
-      retryAfter = math.max(retryAfter, math.max(1, math.ceil(resetAt - now)))
+      retryAfter = math.max(retryAfter, math.max(1, math.ceil(resets[i] - now)))
     end
-    reply[1 + 2 * i] = limit
-    reply[2 + 2 * i] = resetAt
   end
+  local reply = { admitted and 1 or 0, retryAfter }
   for i = 1, count do
     local used = values[i]
     if not admitted then
       redis.call('DECRBY', KEYS[i], amount)
       used = used - amount
     end
-    reply[1 + 2 * i] = math.max(0, math.floor(reply[1 + 2 * i] - used))
-  end
-  if not admitted then
-    reply[1] = 0
-    reply[2] = retryAfter
+    reply[1 + 2 * i] = math.max(0, math.floor(limits[i] - used))
+    reply[2 + 2 * i] = resets[i]
   end
   return reply
 end
