@@ -152,7 +152,8 @@ test('failover.totalTimeout bounds all attempts together', async (t) => {
     { failOnErrorLogs: false },
   )
   const answer = await chat(`${relay.url}/v1/chat/completions`, false)
-  assertTimedOut(answer, 1900, 'three 1 s upstreams under a 1.5 s total')
+  // Without the total bound this takes 3 s; the margin above 1.5 s is for a loaded CI machine's late timers.
+  assertTimedOut(answer, 2400, 'three 1 s upstreams under a 1.5 s total')
   assert.ok(answer.ms >= 1400, `the whole 1.5 s was used (${Math.round(answer.ms)} ms)`)
   assert.deepEqual(
     hangs.map((mock) => mock.requests.length),
