@@ -79,6 +79,15 @@ export interface VariantCost {
   pairs: number
   /** The median of each gateway process's pairs: the spread between processes. */
   processCostsPct: number[]
+  /**
+   * The same pairs judged by the gateway's CPU time per request (every thread) instead of its
+   * requests per second: the throughput a CPU-bound process would lose. Less moved by what else
+   * the machine runs in a slot (the load generator and the mock share its two cores).
+   */
+  cpuCostPct: number
+  cpuLowPct: number
+  cpuHighPct: number
+  processCpuCostsPct: number[]
   rps: number
   cpuUs: number
   errors: number
@@ -102,6 +111,12 @@ export interface CostReport {
   recordsExpected: number
 }
 
+/** One measured slot: requests per second, and the gateway's CPU time per request. */
+interface Slot {
+  rps: number
+  cpuUs: number
+}
+
 interface Tally {
   requests: number
   seconds: number
@@ -109,7 +124,9 @@ interface Tally {
   errors: number
   statuses: Record<number, number>
   costs: number[]
-  /** Index in `costs` where each process's pairs begin. */
+  /** The same pairs by CPU time per request. */
+  cpuCosts: number[]
+  /** Index in `costs` (and `cpuCosts`) where each process's pairs begin. */
   processStarts: number[]
   counted: number | undefined
   redisMicros: number | undefined
@@ -145,11 +162,12 @@ export async function measureCosts(options: CostOptions): Promise<CostReport> {
       // A few hundred ms of load, not counted: a new limiter or record writer starts up.
       await load(64, Infinity, 300)
     }
-    const slot = async (tally: Tally, redis: boolean): Promise<number> => {
+    const slot = async (tally: Tally, redis: boolean): Promise<Slot> => {
       const redisBefore = redis ? await options.redisCpuMicros?.() : undefined
       const cpuBefore = cpuMicros(service.pid)
       const run = await load(64, Infinity, options.slotMs)
-      tally.cpuMicros += cpuMicros(service.pid) - cpuBefore
+      const cpu = cpuMicros(service.pid) - cpuBefore
+      tally.cpuMicros += cpu
       tally.requests += run.requests
       tally.seconds += run.seconds
       tally.errors += run.errors
@@ -158,7 +176,7 @@ export async function measureCosts(options: CostOptions): Promise<CostReport> {
         const redisAfter = await options.redisCpuMicros?.()
         tally.redisMicros = tally.redisMicros === undefined || redisBefore === undefined || redisAfter === undefined ? undefined : tally.redisMicros + redisAfter - redisBefore
       }
-      return run.requests / run.seconds
+      return { rps: run.requests / run.seconds, cpuUs: cpu / run.requests }
     }
     try {
       // Warm-up: the plain config, then every variant once, so that all their code is compiled before any slot.
@@ -169,7 +187,7 @@ export async function measureCosts(options: CostOptions): Promise<CostReport> {
         await load(64, Infinity, options.warmMs / 2)
         await use(options.plain, true)
       }
-      let plainRps = await slot(plainTally, false)
+      let plain = await slot(plainTally, false)
       for (let quad = 0; quad < options.quads; quad++) {
         for (let step = 0; step < variants.length; step++) {
           const index = (quad + instance + step) % variants.length
@@ -178,6 +196,9 @@ export async function measureCosts(options: CostOptions): Promise<CostReport> {
           await use(variant.config, variant.recordsOff !== true)
           const remainingBefore = variant.countsRequests ? await probe() : NaN
           const first = await slot(tally, variant.usesRedis === true)
+          // Reloaded again, to the same config, so that every slot follows a reload: a slot that came
+          // straight after another one measured the control (the plain config again) 3-7% cheaper.
+          await use(variant.config, variant.recordsOff !== true)
           const second = await slot(tally, variant.usesRedis === true)
           if (variant.countsRequests) {
             // The drop of `remaining` between the probes, less the second probe itself.
@@ -186,15 +207,17 @@ export async function measureCosts(options: CostOptions): Promise<CostReport> {
           }
           await use(options.plain, true)
           const plainAfter = await slot(plainTally, false)
-          tally.costs.push(costOf(variant, first / plainRps), costOf(variant, second / plainAfter))
-          plainRps = plainAfter
+          tally.costs.push(costOf(variant, first.rps / plain.rps), costOf(variant, second.rps / plainAfter.rps))
+          // Throughput goes as the inverse of CPU per request: the plain slot's CPU over the variant's.
+          tally.cpuCosts.push(costOf(variant, plain.cpuUs / first.cpuUs), costOf(variant, plainAfter.cpuUs / second.cpuUs))
+          plain = plainAfter
         }
       }
     } finally {
       await service.stop()
     }
     recordsWritten += relay.recordsWritten()
-    options.progress?.(`process ${instance + 1}/${options.processes}: ` + variants.map((variant, index) => `${variant.name} ${pct(median(tallies[index]!.costs))}`).join(', '))
+    options.progress?.(`process ${instance + 1}/${options.processes}: ` + variants.map((variant, index) => `${variant.name} ${pct(median(tallies[index]!.costs))} (CPU ${pct(median(tallies[index]!.cpuCosts))})`).join(', '))
   }
   return {
     processes: options.processes,
@@ -227,6 +250,8 @@ async function reloaded(options: CostOptions, service: Service, before: number):
 
 function summarize(variant: CostVariant, tally: Tally): VariantCost {
   const [low, high] = medianInterval(tally.costs)
+  const [cpuLow, cpuHigh] = medianInterval(tally.cpuCosts)
+  const perProcess = (costs: number[]) => tally.processStarts.map((start, index) => median(costs.slice(start, tally.processStarts[index + 1] ?? costs.length)))
   return {
     name: variant.name,
     feature: variant.feature,
@@ -234,7 +259,11 @@ function summarize(variant: CostVariant, tally: Tally): VariantCost {
     lowPct: low,
     highPct: high,
     pairs: tally.costs.length,
-    processCostsPct: tally.processStarts.map((start, index) => median(tally.costs.slice(start, tally.processStarts[index + 1] ?? tally.costs.length))),
+    processCostsPct: perProcess(tally.costs),
+    cpuCostPct: median(tally.cpuCosts),
+    cpuLowPct: cpuLow,
+    cpuHighPct: cpuHigh,
+    processCpuCostsPct: perProcess(tally.cpuCosts),
     rps: tally.requests / tally.seconds,
     cpuUs: tally.cpuMicros / tally.requests,
     errors: tally.errors,
@@ -250,7 +279,7 @@ function costOf(variant: CostVariant, ratio: number): number {
 }
 
 function emptyTally(): Tally {
-  return { requests: 0, seconds: 0, cpuMicros: 0, errors: 0, statuses: {}, costs: [], processStarts: [], counted: 0, redisMicros: 0 }
+  return { requests: 0, seconds: 0, cpuMicros: 0, errors: 0, statuses: {}, costs: [], cpuCosts: [], processStarts: [], counted: 0, redisMicros: 0 }
 }
 
 export function median(values: readonly number[]): number {

@@ -117,11 +117,13 @@ function refusals(variant: VariantCost): string {
 function printCosts(costs: CostReport, report: BenchReport): void {
   const name = (variant: VariantCost) => (variant.name === 'records off' ? 'records (on vs off)' : variant.name === 'control' ? 'control (same config)' : variant.name)
   const rows: string[][] = [
-    ['variant (non-stream, c=64)', 'cost, median of pairs', '90% interval', 'pairs', 'requests/s', 'CPU per request', 'limiter counted', 'errors / non-200'],
+    ['variant (non-stream, c=64)', 'cost, median of pairs', '90% interval', 'by CPU per request', '90% interval', 'pairs', 'requests/s', 'CPU per request', 'limiter counted', 'errors / non-200'],
     ...costs.variants.map((variant) => [
       name(variant),
       pct(variant.costPct),
       `${pct(variant.lowPct)} .. ${pct(variant.highPct)}`,
+      pct(variant.cpuCostPct),
+      `${pct(variant.cpuLowPct)} .. ${pct(variant.cpuHighPct)}`,
       String(variant.pairs),
       variant.rps.toFixed(0),
       `${variant.cpuUs.toFixed(0)} us${variant.redisServerCpuUs === undefined ? '' : ` + Redis ${variant.redisServerCpuUs.toFixed(0)} us`}`,
@@ -137,6 +139,7 @@ function printCosts(costs: CostReport, report: BenchReport): void {
   )
   console.log(table(rows))
   console.log(`\nmedian cost per gateway process: ${costs.variants.map((variant) => `${name(variant)} ${variant.processCostsPct.map(pct).join(' ')}`).join('; ')}`)
+  console.log(`the same by CPU per request: ${costs.variants.map((variant) => `${name(variant)} ${variant.processCpuCostsPct.map(pct).join(' ')}`).join('; ')}`)
   if (costs.recordsWritten !== costs.recordsExpected) console.log(`WARNING: the records hold ${costs.recordsWritten} rows for ${costs.recordsExpected} recorded requests`)
   for (const variant of costs.variants) {
     if (variant.counted !== undefined && variant.counted !== variant.sent) {
