@@ -5,22 +5,24 @@
  * Measured on this 2-core VM, two kinds of noise are each larger than the 5% to be shown:
  * - the machine: one gateway's throughput moves by up to ±15% from one second to the next;
  * - the process: two processes of the same build and config differ by up to ±10% for their whole
- *   life (V8 settles each one differently: seen in CPU profiles as Node's own process.nextTick
- *   taking 1 or 11 us a request, and as some processes promoting far more to the old generation).
- * So a variant is never compared with another process: one gateway serves the plain config and
- * each variant in turn, switched by its own config reload (the file rewritten, the reload seen on
- * /metrics), in one-second slots ordered A V V A, which cancels a linear drift. Each V slot is
- * compared with the A slot next to it. Even so a process can come out of its warm-up with a variant's
- * code settled slower or faster than usual (measured: the memory limiter cost 10% in both processes
- * of one run and 0-2% in those of others), so the bench runs several processes, each a few rounds.
+ *   life (less since bin/llm-relay.js turns V8's allocation-site pretenuring off, which was behind
+ *   most of it: docs/architecture.md).
+ * So a variant is never compared with another process: a gateway serves the plain config and one
+ * variant in turn, switched by its own config reload (the file rewritten, the reload seen on
+ * /metrics), in 1.5 s slots ordered A V V A, which cancels a linear drift; every slot follows a
+ * reload and 300 ms of load. Each V slot is compared with the A slot next to it. Each variant has
+ * processes of its own: when one process switched among all the variants, the memory limiter
+ * measured 8-23% in the six processes of one run that also ran the Redis limiter, and -2 to 6% in
+ * three processes of its own (12% in a fourth): call sites that had seen both stores are slower. Variants take turns process by process, so the machine's
+ * drift over the run reaches all of them alike.
  * What this cannot rule out: a variant that comes and goes every few seconds may run slower than in
- * a process that always has it (its code reoptimized after each switch). Three gateways side by side,
- * each started with its own config, put the memory limiter at 3.5% fewer requests than a second
- * plain gateway (median of ten blocks) where this design measured 6-12%; side by side, though, the
- * load generator's serving order moved an identical control by ±8%, so that design is not used.
- * The cost is the median over all pairs of all processes, with a distribution-free 90% interval
- * (which assumes independent pairs: the per-process medians show how far that holds); a "control"
- * variant that reloads the very same config shows what a cost of zero looks like here.
+ * a process that always has it (its code reoptimized after each switch). Side by side (gateways
+ * started each with its own config, loaded together), the load generator's serving order moved an
+ * identical control by ±8%, so that design is not used.
+ * The cost is the median over all pairs, with a distribution-free 90% interval (which assumes
+ * independent pairs: the per-process medians show how far that holds); the same pairs are also
+ * judged by the gateway's CPU time per request; a "control" variant that reloads the very same
+ * config shows what a cost of zero looks like here.
  */
 import type { LoadResult } from './load.js'
 import { cpuMicros, type Service } from './processes.js'
@@ -52,8 +54,8 @@ export interface CostRelay {
 export interface CostOptions {
   plain: Record<string, unknown>
   variants: CostVariant[]
-  /** Gateway processes, one after the other; each runs `quads` rounds over every variant. */
-  processes: number
+  /** Gateway processes per variant, one after the other; each measures one variant in `quads` rounds. */
+  processesPerVariant: number
   quads: number
   slotMs: number
   warmMs: number
@@ -95,12 +97,14 @@ export interface VariantCost {
   sent: number
   /** Requests the limiter counted (countsRequests only); undefined when a probe failed. */
   counted?: number
+  /** Requests sent while it counted them: `counted` should be this. */
+  countSent?: number
   /** The Redis server's CPU per request of this variant (usesRedis only; the whole server). */
   redisServerCpuUs?: number
 }
 
 export interface CostReport {
-  processes: number
+  processesPerVariant: number
   quads: number
   slotSeconds: number
   plainRps: number
@@ -129,6 +133,8 @@ interface Tally {
   /** Index in `costs` (and `cpuCosts`) where each process's pairs begin. */
   processStarts: number[]
   counted: number | undefined
+  /** Requests sent between the limiter's probes (countsRequests only): what `counted` should equal. */
+  countSent: number
   redisMicros: number | undefined
 }
 
@@ -138,89 +144,26 @@ export async function measureCosts(options: CostOptions): Promise<CostReport> {
   const tallies = variants.map(() => emptyTally())
   let recordsWritten = 0
   let recordsExpected = 0
-  for (let instance = 0; instance < options.processes; instance++) {
-    for (const tally of tallies) tally.processStarts.push(tally.costs.length)
-    const relay = await options.start(`costs-${instance}`, options.plain)
-    const { service } = relay
-    let recording = true
-    // Every request sent while the gateway records is expected among its records.
-    const load = async (concurrency: number, maxRequests: number, maxMs: number) => {
-      const run = await options.load(service.url, concurrency, maxRequests, maxMs)
-      if (recording) recordsExpected += run.requests + run.errors
-      return run
-    }
-    const probe = async () => {
-      if (options.remaining === undefined) return NaN
-      if (recording) recordsExpected++
-      return options.remaining(service.url)
-    }
-    const use = async (config: Record<string, unknown>, records: boolean) => {
-      const before = await options.reloads(service.url)
-      relay.writeConfig(config)
-      await reloaded(options, service, before)
-      recording = records
-      // A few hundred ms of load, not counted: a new limiter or record writer starts up.
-      await load(64, Infinity, 300)
-    }
-    const slot = async (tally: Tally, redis: boolean): Promise<Slot> => {
-      const redisBefore = redis ? await options.redisCpuMicros?.() : undefined
-      const cpuBefore = cpuMicros(service.pid)
-      const run = await load(64, Infinity, options.slotMs)
-      const cpu = cpuMicros(service.pid) - cpuBefore
-      tally.cpuMicros += cpu
-      tally.requests += run.requests
-      tally.seconds += run.seconds
-      tally.errors += run.errors
-      for (const [status, count] of Object.entries(run.statuses)) tally.statuses[Number(status)] = (tally.statuses[Number(status)] ?? 0) + count
-      if (redis) {
-        const redisAfter = await options.redisCpuMicros?.()
-        tally.redisMicros = tally.redisMicros === undefined || redisBefore === undefined || redisAfter === undefined ? undefined : tally.redisMicros + redisAfter - redisBefore
+  // Each process measures one variant only, so that no other variant's code shares it; the variants
+  // take turns, process after process, so that the machine's drift over the run reaches all of them.
+  for (let round = 0; round < options.processesPerVariant; round++) {
+    for (let index = 0; index < variants.length; index++) {
+      const variant = variants[index]!
+      const tally = tallies[index]!
+      tally.processStarts.push(tally.costs.length)
+      const relay = await options.start(`costs-${round}-${index}`, options.plain)
+      try {
+        await measureOneProcess(options, relay, variant, tally, plainTally, (requests) => (recordsExpected += requests))
+      } finally {
+        await relay.service.stop()
       }
-      return { rps: run.requests / run.seconds, cpuUs: cpu / run.requests }
+      recordsWritten += relay.recordsWritten()
+      const own = (costs: number[]) => pct(median(costs.slice(tally.processStarts.at(-1))))
+      options.progress?.(`process ${round * variants.length + index + 1}/${options.processesPerVariant * variants.length}: ${variant.name} ${own(tally.costs)} (by CPU ${own(tally.cpuCosts)})`)
     }
-    try {
-      // Warm-up: the plain config, then every variant once, so that all their code is compiled before any slot.
-      await load(64, Infinity, options.warmMs)
-      await load(1, 300, 10_000)
-      for (const variant of variants) {
-        await use(variant.config, variant.recordsOff !== true)
-        await load(64, Infinity, options.warmMs / 2)
-        await use(options.plain, true)
-      }
-      let plain = await slot(plainTally, false)
-      for (let quad = 0; quad < options.quads; quad++) {
-        for (let step = 0; step < variants.length; step++) {
-          const index = (quad + instance + step) % variants.length
-          const variant = variants[index]!
-          const tally = tallies[index]!
-          await use(variant.config, variant.recordsOff !== true)
-          const remainingBefore = variant.countsRequests ? await probe() : NaN
-          const first = await slot(tally, variant.usesRedis === true)
-          // Reloaded again, to the same config, so that every slot follows a reload: a slot that came
-          // straight after another one measured the control (the plain config again) 3-7% cheaper.
-          await use(variant.config, variant.recordsOff !== true)
-          const second = await slot(tally, variant.usesRedis === true)
-          if (variant.countsRequests) {
-            // The drop of `remaining` between the probes, less the second probe itself.
-            const drop = remainingBefore - (await probe()) - 1
-            tally.counted = tally.counted === undefined || !Number.isFinite(drop) || drop < 0 ? undefined : tally.counted + drop
-          }
-          await use(options.plain, true)
-          const plainAfter = await slot(plainTally, false)
-          tally.costs.push(costOf(variant, first.rps / plain.rps), costOf(variant, second.rps / plainAfter.rps))
-          // Throughput goes as the inverse of CPU per request: the plain slot's CPU over the variant's.
-          tally.cpuCosts.push(costOf(variant, plain.cpuUs / first.cpuUs), costOf(variant, plainAfter.cpuUs / second.cpuUs))
-          plain = plainAfter
-        }
-      }
-    } finally {
-      await service.stop()
-    }
-    recordsWritten += relay.recordsWritten()
-    options.progress?.(`process ${instance + 1}/${options.processes}: ` + variants.map((variant, index) => `${variant.name} ${pct(median(tallies[index]!.costs))} (CPU ${pct(median(tallies[index]!.cpuCosts))})`).join(', '))
   }
   return {
-    processes: options.processes,
+    processesPerVariant: options.processesPerVariant,
     quads: options.quads,
     slotSeconds: options.slotMs / 1000,
     plainRps: plainTally.requests / plainTally.seconds,
@@ -228,6 +171,93 @@ export async function measureCosts(options: CostOptions): Promise<CostReport> {
     variants: variants.map((variant, index) => summarize(variant, tallies[index]!)),
     recordsWritten,
     recordsExpected,
+  }
+}
+
+/**
+ * One gateway process: warmed with the plain config and the variant, then `quads` rounds of
+ * plain / variant / variant / plain slots, every slot straight after a reload and a short load
+ * (a slot that came straight after another one measured the control 3-7% cheaper). Each variant
+ * slot is paired with the plain slot beside it.
+ */
+async function measureOneProcess(
+  options: CostOptions,
+  relay: CostRelay,
+  variant: CostVariant,
+  tally: Tally,
+  plainTally: Tally,
+  expectRecords: (requests: number) => void,
+): Promise<void> {
+  const { service } = relay
+  const redis = variant.usesRedis === true
+  let recording = true
+  // Requests sent since the limiter's remaining count was last read (counted by a working limiter).
+  let sentSinceProbe = 0
+  const load = async (concurrency: number, maxRequests: number, maxMs: number) => {
+    const run = await options.load(service.url, concurrency, maxRequests, maxMs)
+    // Every request sent while the gateway records is expected among its records.
+    if (recording) expectRecords(run.requests + run.errors)
+    sentSinceProbe += run.requests + run.errors
+    return run
+  }
+  const probe = async () => {
+    if (options.remaining === undefined) return NaN
+    if (recording) expectRecords(1)
+    const remaining = await options.remaining(service.url)
+    sentSinceProbe = 0
+    return remaining
+  }
+  const use = async (config: Record<string, unknown>, records: boolean) => {
+    const before = await options.reloads(service.url)
+    relay.writeConfig(config)
+    await reloaded(options, service, before)
+    recording = records
+    // A few hundred ms of load, not counted: a new limiter or record writer starts up.
+    await load(64, Infinity, 300)
+  }
+  const slot = async (into: Tally): Promise<Slot> => {
+    const redisBefore = redis && into === tally ? await options.redisCpuMicros?.() : undefined
+    const cpuBefore = cpuMicros(service.pid)
+    const run = await load(64, Infinity, options.slotMs)
+    const cpu = cpuMicros(service.pid) - cpuBefore
+    into.cpuMicros += cpu
+    into.requests += run.requests
+    into.seconds += run.seconds
+    into.errors += run.errors
+    for (const [status, count] of Object.entries(run.statuses)) into.statuses[Number(status)] = (into.statuses[Number(status)] ?? 0) + count
+    if (redis && into === tally) {
+      const redisAfter = await options.redisCpuMicros?.()
+      into.redisMicros = into.redisMicros === undefined || redisBefore === undefined || redisAfter === undefined ? undefined : into.redisMicros + redisAfter - redisBefore
+    }
+    return { rps: run.requests / run.seconds, cpuUs: cpu / run.requests }
+  }
+  const records = variant.recordsOff !== true
+  // Warm-up: the plain config, then the variant, so that the code of both is compiled before any slot.
+  await load(64, Infinity, options.warmMs)
+  await load(1, 300, 10_000)
+  await use(variant.config, records)
+  await load(64, Infinity, options.warmMs / 2)
+  await use(options.plain, true)
+  let plain = await slot(plainTally)
+  for (let quad = 0; quad < options.quads; quad++) {
+    await use(variant.config, records)
+    const remainingBefore = variant.countsRequests ? await probe() : NaN
+    const first = await slot(tally)
+    await use(variant.config, records)
+    const second = await slot(tally)
+    if (variant.countsRequests) {
+      const sent = sentSinceProbe + 1
+      // The drop of `remaining` between the probes: every request sent since the first, the second probe too.
+      const drop = remainingBefore - (await probe())
+      tally.counted = tally.counted === undefined || !Number.isFinite(drop) ? undefined : tally.counted + drop
+      tally.countSent += sent
+    }
+    await use(options.plain, true)
+    const plainAfter = await slot(plainTally)
+    tally.costs.push(costOf(variant, first.rps / plain.rps), costOf(variant, second.rps / plainAfter.rps))
+    // Throughput goes as the inverse of CPU per request: the plain slot's CPU over the variant's.
+    tally.cpuCosts.push(costOf(variant, plain.cpuUs / first.cpuUs), costOf(variant, plainAfter.cpuUs / second.cpuUs))
+    plain = plainAfter
   }
 }
 
@@ -269,7 +299,7 @@ function summarize(variant: CostVariant, tally: Tally): VariantCost {
     errors: tally.errors,
     statuses: tally.statuses,
     sent: tally.requests + tally.errors,
-    ...(variant.countsRequests ? { counted: tally.counted } : {}),
+    ...(variant.countsRequests ? { counted: tally.counted, countSent: tally.countSent } : {}),
     ...(variant.usesRedis && tally.redisMicros !== undefined ? { redisServerCpuUs: tally.redisMicros / tally.requests } : {}),
   }
 }
@@ -279,7 +309,7 @@ function costOf(variant: CostVariant, ratio: number): number {
 }
 
 function emptyTally(): Tally {
-  return { requests: 0, seconds: 0, cpuMicros: 0, errors: 0, statuses: {}, costs: [], cpuCosts: [], processStarts: [], counted: 0, redisMicros: 0 }
+  return { requests: 0, seconds: 0, cpuMicros: 0, errors: 0, statuses: {}, costs: [], cpuCosts: [], processStarts: [], counted: 0, countSent: 0, redisMicros: 0 }
 }
 
 export function median(values: readonly number[]): number {

@@ -127,13 +127,13 @@ function printCosts(costs: CostReport, report: BenchReport): void {
       String(variant.pairs),
       variant.rps.toFixed(0),
       `${variant.cpuUs.toFixed(0)} us${variant.redisServerCpuUs === undefined ? '' : ` + Redis ${variant.redisServerCpuUs.toFixed(0)} us`}`,
-      variant.counted === undefined && variant.name.includes('limits') ? '?' : variant.counted === undefined ? '' : `${variant.counted} of ${variant.sent}`,
+      variant.counted === undefined && variant.name.includes('limits') ? '?' : variant.counted === undefined ? '' : `${variant.counted} of ${variant.countSent}`,
       refusals(variant),
     ]),
   ]
   console.log(
-    `\ncosts (issues 3 and 5): ${costs.processes} gateway process(es), each switching by config reload between the plain config and each variant;` +
-      ` ${costs.quads} rounds of plain / variant / variant / plain slots of ${costs.slotSeconds} s per process.` +
+    `\ncosts (issues 3 and 5): each variant in ${costs.processesPerVariant} gateway processes of its own, each switching by config reload between the plain config and that variant;` +
+      ` ${costs.quads} rounds of plain / variant / variant / plain slots of ${costs.slotSeconds} s per process, every slot after a reload.` +
       ` The plain config served ${costs.plainRps.toFixed(0)} requests/s at ${costs.plainCpuUs.toFixed(0)} us of CPU a request.` +
       ` Records: ${costs.recordsWritten} rows written for ${costs.recordsExpected} requests served while recording.\n`,
   )
@@ -142,8 +142,8 @@ function printCosts(costs: CostReport, report: BenchReport): void {
   console.log(`the same by CPU per request: ${costs.variants.map((variant) => `${name(variant)} ${variant.processCpuCostsPct.map(pct).join(' ')}`).join('; ')}`)
   if (costs.recordsWritten !== costs.recordsExpected) console.log(`WARNING: the records hold ${costs.recordsWritten} rows for ${costs.recordsExpected} recorded requests`)
   for (const variant of costs.variants) {
-    if (variant.counted !== undefined && variant.counted !== variant.sent) {
-      console.log(`WARNING: the ${variant.name} counted ${variant.counted} of ${variant.sent} requests: its figures are not those of a working limiter`)
+    if (variant.counted !== undefined && variant.counted !== variant.countSent) {
+      console.log(`WARNING: the ${variant.name} counted ${variant.counted} of ${variant.countSent} requests: its figures are not those of a working limiter`)
     }
   }
   console.log('\ntargets (issues 3 and 5; met when the median is below the target, shown when the whole 90% interval is):')

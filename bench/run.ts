@@ -71,8 +71,8 @@ async function main(): Promise<void> {
     report.costs = await measureCosts({
       plain: baseConfig,
       variants,
-      processes: quick ? 1 : 6,
-      quads: 2,
+      processesPerVariant: quick ? 1 : 4,
+      quads: 3,
       slotMs: 1500,
       warmMs: 3000 * scale,
       start: startCostRelay,
