@@ -114,7 +114,7 @@ function refusals(variant: VariantCost): string {
 }
 
 /** The fourth table: the plain gateway against itself with limits on (issue 3) and with records off (issue 5). */
-function printCosts(costs: CostReport, report: BenchReport): void {
+export function printCosts(costs: CostReport, report: Pick<BenchReport, 'costsRedisSkipped' | 'limiterLogicMicros'>): void {
   const name = (variant: VariantCost) => (variant.name === 'records off' ? 'records (on vs off)' : variant.name === 'control' ? 'control (same config)' : variant.name)
   const rows: string[][] = [
     ['variant (non-stream, c=64)', 'cost, median of pairs', '90% interval', 'by CPU per request', '90% interval', 'pairs', 'requests/s', 'CPU per request', 'limiter counted', 'errors / non-200'],

@@ -17,9 +17,23 @@ import { percentile, runLoad, type LoadResult } from './load.js'
 import { limitsSection, redactedUrl, RedisCpu, redisReachable, redisUrl, remainingRequests } from './limits.js'
 import { appliedReloads, recordsIn } from './gateway-state.js'
 import { cpuMicros, freePort, rssMb, startProcess, startService, type Service } from './processes.js'
-import { printReport, type BenchReport } from './report.js'
+import { printCosts, printReport, type BenchReport } from './report.js'
 
 const quick = process.argv.includes('--quick')
+/** Only the costs of limits and records (issues 3 and 5): `npm run bench -- --costs-only`. */
+const costsOnly = process.argv.includes('--costs-only')
+/** `--processes-per-variant N`: more pairs for a tighter interval (default 4, 1 with --quick). */
+const processesPerVariant = numberAfter('--processes-per-variant') ?? (quick ? 1 : 4)
+/** `--variants control,memory-limits`: only these cost variants (names with - for spaces). */
+const onlyVariants = process.argv[process.argv.indexOf('--variants') + 1]?.split(',').map((name) => name.replace(/-/g, ' '))
+
+function numberAfter(flag: string): number | undefined {
+  const index = process.argv.indexOf(flag)
+  if (index === -1) return undefined
+  const value = Number(process.argv[index + 1])
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${flag} takes a whole number >= 1 (got ${process.argv[index + 1]})`)
+  return value
+}
 const scale = quick ? 0.25 : 1
 const chatPath = '/v1/chat/completions'
 const plainBody = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }] })
@@ -44,34 +58,39 @@ async function main(): Promise<void> {
       services.push(service)
       return service
     }
-    const relay = await startRelay('bench', baseConfig)
-    const referencePort = await freePort()
-    const referenceScript = fileURLToPath(new URL('./reference-passthrough.ts', import.meta.url))
-    const reference = await startProcess(['--import', 'tsx', referenceScript, String(referencePort), mock.url], '/healthz', referencePort)
-    services.push(reference)
     const reachable = await redisReachable(redisUrl)
     const redisSkipped = reachable.ok ? undefined : `Redis at ${redactedUrl(redisUrl)} not reachable (${reachable.reason})`
     if (redisSkipped !== undefined) console.log(`limits (issue 3): ${redisSkipped}; the Redis limiter variant is skipped`)
     else redisCpu = new RedisCpu(redisUrl)
-    // Issue 4: the same gateway with the answer cache on (memory backend).
-    const caching = await startRelay('cache', { ...baseConfig, routes: baseConfig.routes.map((route) => ({ ...route, cache: 'always' })) })
-    const report = await measure(mock, relay, reference, caching)
+    let report: BenchReport | undefined
+    if (!costsOnly) {
+      const relay = await startRelay('bench', baseConfig)
+      const referencePort = await freePort()
+      const referenceScript = fileURLToPath(new URL('./reference-passthrough.ts', import.meta.url))
+      const reference = await startProcess(['--import', 'tsx', referenceScript, String(referencePort), mock.url], '/healthz', referencePort)
+      services.push(reference)
+      // Issue 4: the same gateway with the answer cache on (memory backend).
+      const caching = await startRelay('cache', { ...baseConfig, routes: baseConfig.routes.map((route) => ({ ...route, cache: 'always' })) })
+      report = await measure(mock, relay, reference, caching)
+    }
     // Issues 3 and 5: what limits and records cost, each measured within one gateway process (bench/costs.ts).
-    const variants: CostVariant[] = [
+    const allVariants: CostVariant[] = [
       { name: 'control', config: baseConfig, feature: 'with' },
       { name: 'memory limits', config: { ...baseConfig, limits: limitsSection('memory') }, feature: 'with', countsRequests: true },
       ...(redisSkipped === undefined ? [{ name: 'Redis limits', config: { ...baseConfig, limits: limitsSection(redisUrl) }, feature: 'with' as const, countsRequests: true, usesRedis: true }] : []),
       { name: 'records off', config: { ...baseConfig, records: { backend: 'none' } }, feature: 'without', recordsOff: true },
     ]
+    const variants = onlyVariants === undefined ? allVariants : allVariants.filter((variant) => onlyVariants.includes(variant.name))
+    if (variants.length === 0) throw new Error(`--variants matched none of: ${allVariants.map((variant) => variant.name.replace(/ /g, '-')).join(', ')}`)
     const startCostRelay = async (name: string, config: Record<string, unknown>): Promise<CostRelay> => {
       const service = await startRelay(name, config)
       const configFile = join(dir, `${name}.yaml`)
       return { service, writeConfig: (next) => writeFileSync(configFile, stringify(next)), recordsWritten: () => recordsIn(join(dir, `data-${name}`)) }
     }
-    report.costs = await measureCosts({
+    const costs = await measureCosts({
       plain: baseConfig,
       variants,
-      processesPerVariant: quick ? 1 : 4,
+      processesPerVariant,
       quads: 3,
       slotMs: 1500,
       warmMs: 3000 * scale,
@@ -82,11 +101,17 @@ async function main(): Promise<void> {
       redisCpuMicros: async () => redisCpu?.micros(),
       progress: (line) => console.log(`costs (issues 3 and 5): ${line}`),
     })
-    report.costsRedisSkipped = redisSkipped
-    report.limiterLogicMicros = limiterLogicMicros()
-    printReport(report)
+    const costExtras = { costsRedisSkipped: redisSkipped, limiterLogicMicros: limiterLogicMicros() }
     const resultsDir = new URL('./results/', import.meta.url)
     mkdirSync(resultsDir, { recursive: true })
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+    if (report === undefined) {
+      printCosts(costs, costExtras)
+      writeFileSync(new URL(`costs-${stamp}.json`, resultsDir), JSON.stringify({ startedAt: stamp, node: process.version, costs, ...costExtras }, null, 2))
+      return
+    }
+    Object.assign(report, { costs }, costExtras)
+    printReport(report)
     const json = JSON.stringify(report, null, 2)
     writeFileSync(new URL(`bench-${report.startedAt.replace(/[:.]/g, '-')}.json`, resultsDir), json)
     writeFileSync(new URL('latest.json', resultsDir), json)
