@@ -30,7 +30,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     (req, res) => {
       const id = ++nextId
       const entry: MockRequest | undefined = record
-        ? { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: EMPTY, aborted: false }
+        ? { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: EMPTY, aborted: false, receivedAt: performance.now() }
         : undefined
       if (entry !== undefined) requests.push(entry)
       const ex = new Exchange(id, req, res)

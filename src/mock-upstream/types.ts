@@ -47,6 +47,8 @@ export interface MockRequest {
   body: Buffer
   /** True when the client left before the mock finished answering. */
   aborted: boolean
+  /** performance.now() when the request's headers arrived: tests time gaps between requests by it, not by when they noticed them. */
+  receivedAt: number
 }
 
 export interface MockUpstream {
