@@ -25,7 +25,7 @@ const costsOnly = process.argv.includes('--costs-only')
 /** `--processes-per-variant N`: more pairs for a tighter interval (default 4, 1 with --quick). */
 const processesPerVariant = numberAfter('--processes-per-variant') ?? (quick ? 1 : 4)
 /** `--variants control,memory-limits`: only these cost variants (names with - for spaces). */
-const onlyVariants = process.argv[process.argv.indexOf('--variants') + 1]?.split(',').map((name) => name.replace(/-/g, ' '))
+const onlyVariants = process.argv.includes('--variants') ? (process.argv[process.argv.indexOf('--variants') + 1] ?? '').split(',').map((name) => name.replace(/-/g, ' ')) : undefined
 
 function numberAfter(flag: string): number | undefined {
   const index = process.argv.indexOf(flag)
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
       const caching = await startRelay('cache', { ...baseConfig, routes: baseConfig.routes.map((route) => ({ ...route, cache: 'always' })) })
       report = await measure(mock, relay, reference, caching)
     }
-    // Issues 3 and 5: what limits and records cost, each measured within one gateway process (bench/costs.ts).
+    // Issues 3 and 5: what limits and records cost, each variant in gateway processes of its own (bench/costs.ts).
     const allVariants: CostVariant[] = [
       { name: 'control', config: baseConfig, feature: 'with' },
       { name: 'memory limits', config: { ...baseConfig, limits: limitsSection('memory') }, feature: 'with', countsRequests: true },
@@ -104,10 +104,10 @@ async function main(): Promise<void> {
     const costExtras = { costsRedisSkipped: redisSkipped, limiterLogicMicros: limiterLogicMicros() }
     const resultsDir = new URL('./results/', import.meta.url)
     mkdirSync(resultsDir, { recursive: true })
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-')
     if (report === undefined) {
       printCosts(costs, costExtras)
-      writeFileSync(new URL(`costs-${stamp}.json`, resultsDir), JSON.stringify({ startedAt: stamp, node: process.version, costs, ...costExtras }, null, 2))
+      const finishedAt = new Date().toISOString()
+      writeFileSync(new URL(`costs-${finishedAt.replace(/[:.]/g, '-')}.json`, resultsDir), JSON.stringify({ finishedAt, node: process.version, costs, ...costExtras }, null, 2))
       return
     }
     Object.assign(report, { costs }, costExtras)
