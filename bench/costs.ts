@@ -13,8 +13,8 @@
  * reload and 300 ms of load. Each V slot is compared with the A slot next to it. Each variant has
  * processes of its own: when one process switched among all the variants, the memory limiter
  * measured 8-23% in the six processes of one run that also ran the Redis limiter, and -2 to 6% in
- * three processes of its own (12% in a fourth): call sites that had seen both stores are slower. Variants take turns process by process, so the machine's
- * drift over the run reaches all of them alike.
+ * three processes of its own (12% in a fourth): call sites that had seen both stores are slower.
+ * Variants take turns process by process, so the machine's drift over the run reaches all of them.
  * What this cannot rule out: a variant that comes and goes every few seconds may run slower than in
  * a process that always has it (its code reoptimized after each switch). Side by side (gateways
  * started each with its own config, loaded together), the load generator's serving order moved an
@@ -216,7 +216,9 @@ async function measureOneProcess(
     await load(64, Infinity, 300)
   }
   const slot = async (into: Tally): Promise<Slot> => {
-    const redisBefore = redis && into === tally ? await options.redisCpuMicros?.() : undefined
+    // The Redis server's CPU is read around this variant's slots only.
+    const readRedis = redis && into === tally
+    const redisBefore = readRedis ? await options.redisCpuMicros?.() : undefined
     const cpuBefore = cpuMicros(service.pid)
     const run = await load(64, Infinity, options.slotMs)
     const cpu = cpuMicros(service.pid) - cpuBefore
@@ -225,7 +227,7 @@ async function measureOneProcess(
     into.seconds += run.seconds
     into.errors += run.errors
     for (const [status, count] of Object.entries(run.statuses)) into.statuses[Number(status)] = (into.statuses[Number(status)] ?? 0) + count
-    if (redis && into === tally) {
+    if (readRedis) {
       const redisAfter = await options.redisCpuMicros?.()
       into.redisMicros = into.redisMicros === undefined || redisBefore === undefined || redisAfter === undefined ? undefined : into.redisMicros + redisAfter - redisBefore
     }
