@@ -4,6 +4,7 @@ import { sqliteRow, type SqliteRow } from './row.js'
 import type { RecordPruneOptions, RecordQuery, RecordStore } from '../types.js'
 import { openSqlite, type SqliteDatabase } from './database.js'
 import { migrateSqliteRecords } from './record-migrations.js'
+import { FoldedInsert } from './folded-insert.js'
 
 export interface SqliteRecordStoreOptions {
   /** The database file (created with its folder), or ':memory:' for a private one. */
@@ -21,13 +22,12 @@ const selectColumns = recordColumns.join(', ')
 /**
  * RecordStore on an SQLite file (the default backend). better-sqlite3 is synchronous, so every call
  * runs on the event loop: RecordWriter keeps calls few and small (batches, pruning in steps), and
- * each batch is one transaction over one prepared statement. The row count that pruning by
+ * each batch is one transaction (its inserts by FoldedInsert). The row count that pruning by
  * `keepRows` relies on is kept by these transactions: rows deleted by hand should be followed by
  * `UPDATE request_records_count SET n = (SELECT count(*) FROM request_records)`.
  */
 export class SqliteRecordStore implements RecordStore {
   readonly #db: SqliteDatabase
-  readonly #insert: Statement
   readonly #insertMany: (rows: readonly SqliteRow[]) => void
   readonly #pruneSteps: (options: RecordPruneOptions) => number
   // A query's SQL depends only on which filters are given: at most a few dozen shapes.
@@ -45,12 +45,10 @@ export class SqliteRecordStore implements RecordStore {
       this.#db.close()
       throw error
     }
-    this.#insert = this.#db.prepare(
-      `INSERT INTO request_records (${selectColumns}) VALUES (${recordColumns.map(() => '?').join(', ')})`,
-    )
+    const insert = new FoldedInsert(this.#db)
     const count = this.#db.prepare('UPDATE request_records_count SET n = n + ?')
     this.#insertMany = this.#db.transaction((rows: readonly SqliteRow[]) => {
-      for (const row of rows) this.#insert.run(row)
+      for (const row of rows) insert.insert(row)
       count.run([rows.length])
     })
     const pruneOld = this.#db.prepare(
