@@ -11,6 +11,7 @@ import { freePort } from '../helpers/ports.js'
 import { redisServerInstalled, startRedisServer } from '../helpers/redis-server.js'
 import { startRelay } from '../helpers/relay.js'
 import { redisUrl } from '../helpers/services.js'
+import { withinOneWindow } from '../helpers/windows.js'
 
 // Issue 3, points 4 and 5: two gateway instances on one Redis enforce one limit and one token
 // quota; Redis down, stopped and restarted.
@@ -24,6 +25,7 @@ async function post(url: string, token: string): Promise<number> {
 }
 
 test('two gateway instances on one Redis admit exactly the limit under many concurrent clients', async (t) => {
+  await withinOneWindow(3_600_000, 30_000)
   const url = await redisUrl(t)
   if (url === undefined) return
   const mock = await startMock(t, { record: false })
@@ -77,6 +79,7 @@ test('Redis down, fail-closed: 503 with Retry-After and an OpenAI error body', a
 })
 
 test('two gateway instances on one Redis: 50 concurrent requests of 100 tokens on a 1,000-token budget admit exactly 10', async (t) => {
+  await withinOneWindow(3_600_000, 30_000)
   const url = await redisUrl(t)
   if (url === undefined) return
   await loadTokenizer()
@@ -103,6 +106,7 @@ test('two gateway instances on one Redis: 50 concurrent requests of 100 tokens o
 })
 
 test('Redis stopped and restarted under a running gateway: fail-open meanwhile, logged once, limits apply again after it reconnects', async (t) => {
+  await withinOneWindow(3_600_000, 30_000)
   if (!redisServerInstalled(t)) return
   const port = await freePort()
   let server = await startRedisServer(t, port)

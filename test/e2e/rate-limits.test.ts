@@ -10,6 +10,7 @@ import { ConfigError } from '../../src/config/errors.js'
 import { metricValue } from '../helpers/metrics.js'
 import { startMock } from '../helpers/mock.js'
 import { startRelay } from '../helpers/relay.js'
+import { withinOneWindow } from '../helpers/windows.js'
 
 // Issue 3, points 1, 3 and 7 with the memory backend: request-rate rules, 429 answers, headers, config errors.
 
@@ -20,6 +21,7 @@ function post(url: string, token = 'client-a', body = chatBody) {
 }
 
 test('over a per-client limit: 429 naming the limit, Retry-After and x-ratelimit-* headers; no upstream call', async (t) => {
+  await withinOneWindow()
   const mock = await startMock(t)
   const relay = await startRelay(t, { limits: { requests: [{ limit: '3/minute' }] }, routes: [{ path: '/', upstreams: [{ url: mock.url }] }] })
   const first = await post(relay.url)
@@ -44,6 +46,7 @@ test('over a per-client limit: 429 naming the limit, Retry-After and x-ratelimit
 })
 
 test('several limits, scopes and filters: route, model, level, global, ip, and the fallback for unmatched requests', async (t) => {
+  await withinOneWindow()
   const mock = await startMock(t)
   const relay = await startRelay(t, {
     access: { forwardKeys: [{ key: 'fk-level1', level: 1 }], levels: [{ level: 1, keys: [] }] },
@@ -113,6 +116,7 @@ function writeTemp(t: TestContext, text: string): string {
 }
 
 test('counters survive a config reload while the backend stays the same', async (t) => {
+  await withinOneWindow()
   const mock = await startMock(t)
   const config = { limits: { requests: [{ limit: '2/minute' }] }, routes: [{ path: '/', upstreams: [{ url: mock.url }] }] }
   const relay = await startRelay(t, config)

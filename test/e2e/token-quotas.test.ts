@@ -7,6 +7,7 @@ import { estimatePromptTokens, loadTokenizer } from '../../src/limits/token-coun
 import { metricValue } from '../helpers/metrics.js'
 import { startMock } from '../helpers/mock.js'
 import { startRelay } from '../helpers/relay.js'
+import { withinOneWindow } from '../helpers/windows.js'
 
 // Issue 3, points 2 and 3: token quotas (TPM/TPD) reserve an estimate, settle with the real usage,
 // ask streams for their usage without the client seeing it, and answer 429 with the -tokens headers.
@@ -42,6 +43,7 @@ function remaining(answer: Answer): number {
 }
 
 test('a request reserves prompt estimate + max_tokens, then is settled with the upstream usage; the -tokens headers say so', async (t) => {
+  await withinOneWindow()
   const mock = await startMock(t)
   const relay = await startRelay(t, { limits: { tokens: [{ limit: '1000/minute' }] }, routes: [{ path: '/', upstreams: [{ url: mock.url }] }] })
   const first = await chat(relay.url, { max_tokens: 100 })
@@ -60,6 +62,7 @@ test('a request reserves prompt estimate + max_tokens, then is settled with the 
 })
 
 test('a stream is asked for its usage upstream; a client that did not ask sees neither the usage chunk nor usage: null', async (t) => {
+  await withinOneWindow()
   const mock = await startMock(t)
   const relay = await startRelay(t, { limits: { tokens: [{ limit: '1000/minute' }] }, routes: [{ path: '/', upstreams: [{ url: mock.url }] }] })
   const streamed = await chat(relay.url, { stream: true, max_tokens: 10 })
@@ -89,6 +92,7 @@ test('a stream is asked for its usage upstream; a client that did not ask sees n
 })
 
 test('without upstream usage the answer text is counted; upstreams with streamUsage off get the client body unchanged', async (t) => {
+  await withinOneWindow()
   const mock = await startMock(t, { behaviour: { usage: false } })
   const relay = await startRelay(t, {
     limits: { tokens: [{ limit: '100000/minute' }] },
@@ -112,6 +116,7 @@ test('without upstream usage the answer text is counted; upstreams with streamUs
 })
 
 test('over a quota: 429 naming it, Retry-After and -tokens headers, no upstream call; a request bigger than the quota is never retried', async (t) => {
+  await withinOneWindow()
   const mock = await startMock(t)
   const relay = await startRelay(t, { limits: { tokens: [{ limit: '1000/minute' }] }, routes: [{ path: '/', upstreams: [{ url: mock.url }] }] })
   const statuses: number[] = []
@@ -139,6 +144,7 @@ test('over a quota: 429 naming it, Retry-After and -tokens headers, no upstream 
 })
 
 test('50 concurrent requests of 100 tokens on a 1,000-token budget: exactly 10 admitted, the rest never reach the upstream', async (t) => {
+  await withinOneWindow()
   const mock = await startMock(t)
   const relay = await startRelay(t, { limits: { tokens: [{ limit: '1000/hour', per: 'global' }] }, routes: [{ path: '/', upstreams: [{ url: mock.url }] }] })
   // The answers are held back so that no settlement gives tokens back while the 50 are decided.
@@ -152,6 +158,7 @@ test('50 concurrent requests of 100 tokens on a 1,000-token budget: exactly 10 a
 })
 
 test('a failed request gives its whole reservation back; requests without a JSON body are not counted', async (t) => {
+  await withinOneWindow()
   const mock = await startMock(t)
   const relay = await startRelay(t, { limits: { tokens: [{ limit: '1000/minute' }] }, routes: [{ path: '/', upstreams: [{ url: mock.url }] }] })
   const failed = await chat(relay.url, { max_tokens: 500 }, { 'x-mock-status': '500' })
