@@ -54,8 +54,13 @@ function mixedRows(): SqliteRow[] {
     else if (index % 17 === 0) rows.push(record(index, { route: `/rare-${index}`, error: `failed at ${index}`, status: 502 }))
     else rows.push(record(index))
   }
+  // Long runs of one set, which go in many rows to a statement, broken by other sets.
+  for (let index = 240; index < 400; index++) {
+    if (index % 70 === 0) rows.push(record(index, { route: '/v2' }))
+    else rows.push(record(index, { stream: true }))
+  }
   // Values that must stay bound: NUL, the key separator, a long text, a long error on a common set.
-  for (let index = 200; index < 240; index++) {
+  for (let index = 400; index < 440; index++) {
     rows.push(record(index, { userAgent: 'agent\u0000with-nul' }))
     rows.push(record(index, { userAgent: 'agent\u0001sep' }))
     rows.push(record(index, { userAgent: 'u'.repeat(500) }))
@@ -71,7 +76,8 @@ test('FoldedInsert stores exactly what binding every value stores, values and ty
   for (const row of rows) plain.run(row)
   const foldedDb = openTable()
   const folded = new FoldedInsert(foldedDb, { foldAfter: 4, maxStatements: 3 })
-  for (const row of rows) folded.insert(row)
+  // Batches of several sizes, so that runs of one set are cut at batch ends too.
+  for (let at = 0, size = 1; at < rows.length; at += size, size = (size * 7) % 97 + 1) folded.insertRows(rows.slice(at, at + size))
   assert.ok(folded.foldedStatements >= 2, `value sets were folded (${folded.foldedStatements} statements)`)
   const expected = stored(plainDb)
   assert.equal(expected.length, rows.length)
@@ -81,14 +87,13 @@ test('FoldedInsert stores exactly what binding every value stores, values and ty
 test('FoldedInsert folds a value set once it was seen foldAfter times, and keeps at most maxStatements', () => {
   const db = openTable()
   const insert = new FoldedInsert(db, { foldAfter: 5, maxStatements: 2 })
-  for (let index = 0; index < 4; index++) insert.insert(sqliteRow(record(index)))
+  for (let index = 0; index < 4; index++) insert.insertRows([sqliteRow(record(index))])
   assert.equal(insert.foldedStatements, 0, 'four rows of a set are not enough')
-  insert.insert(sqliteRow(record(4)))
+  insert.insertRows([sqliteRow(record(4))])
   assert.equal(insert.foldedStatements, 1, 'the fifth row folds its set')
   // Sets taking turns row by row are counted too.
   for (let index = 0; index < 10; index++) {
-    insert.insert(sqliteRow(record(index, { model: 'model-a' })))
-    insert.insert(sqliteRow(record(index, { model: 'model-b' })))
+    insert.insertRows([sqliteRow(record(index, { model: 'model-a' })), sqliteRow(record(index, { model: 'model-b' }))])
   }
   assert.equal(insert.foldedStatements, 2, 'no more statements than maxStatements')
   assert.equal((db.prepare('SELECT count(*) AS n FROM request_records').get() as { n: number }).n, 25)
@@ -106,7 +111,7 @@ test('FoldedInsert never folds a value that could end or confuse the statement',
   const db = openTable()
   const insert = new FoldedInsert(db, { foldAfter: 1 })
   const hostile = ["'); DROP TABLE request_records; --", 'with\u0000nul', 'with\u0001separator']
-  for (const userAgent of hostile) for (let index = 0; index < 3; index++) insert.insert(sqliteRow(record(index, { userAgent })))
+  insert.insertRows(hostile.flatMap((userAgent) => [0, 1, 2].map((index) => sqliteRow(record(index, { userAgent })))))
   const agents = db.prepare('SELECT user_agent FROM request_records ORDER BY seq').pluck().all()
   assert.deepEqual(agents, hostile.flatMap((agent) => [agent, agent, agent]))
 })

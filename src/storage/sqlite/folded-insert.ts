@@ -11,16 +11,27 @@ type Statement = ReturnType<SqliteDatabase['prepare']>
 const varyingColumns: readonly (typeof recordColumns)[number][] = ['id', 'time', 'attempts', 'headers_ms', 'first_byte_ms', 'total_ms', 'prompt_tokens', 'completion_tokens', 'total_tokens']
 const repeating = recordColumns.flatMap((name, index) => (varyingColumns.includes(name) ? [] : [index]))
 
-/** The INSERT of a whole row, each column's value given as SQL text ('?' for a bound one). */
-function insertSql(values: readonly string[]): string {
-  return `INSERT INTO request_records (${recordColumns.join(', ')}) VALUES (${values.join(', ')})`
+/** The INSERT of `rows` whole rows, each column's value given as SQL text ('?' for a bound one). */
+function insertSql(values: readonly string[], rows = 1): string {
+  const row = `(${values.join(', ')})`
+  return `INSERT INTO request_records (${recordColumns.join(', ')}) VALUES ${Array.from({ length: rows }, () => row).join(', ')}`
 }
+
+/**
+ * Rows per statement for a run of one folded set: measured, a row cost about 4.5 us inserted alone
+ * and 2.7-2.9 us inserted 10 to 50 at a time (SQLite's and better-sqlite3's per-statement work shared).
+ */
+const ROWS_PER_STATEMENT = 32
 
 /** A string longer than this is bound, never written into a statement (a statement per long error text would be waste). */
 const MAX_LITERAL_LENGTH = 200
 
 interface Folded {
+  /** Each column's SQL text in a row of this set: a literal, or '?'. */
+  values: readonly string[]
   statement: Statement
+  /** The same for ROWS_PER_STATEMENT rows, prepared when first needed. */
+  many?: Statement
   /** The row indexes the statement binds, in column order. */
   bound: readonly number[]
 }
@@ -66,21 +77,57 @@ export class FoldedInsert {
     return this.#folded.size
   }
 
-  insert(row: SqliteRow): void {
+  /**
+   * Inserts the rows in their order (call it inside a transaction). Consecutive rows of one folded
+   * set go in as one statement of ROWS_PER_STATEMENT rows where there are enough of them.
+   */
+  insertRows(rows: readonly SqliteRow[]): void {
+    let runFolded: Folded | undefined
+    let runStart = 0
+    for (let at = 0; at < rows.length; at++) {
+      const folded = this.#foldedFor(rows[at]!)
+      if (folded === runFolded) continue
+      this.#insertRun(rows, runStart, at, runFolded)
+      runFolded = folded
+      runStart = at
+    }
+    this.#insertRun(rows, runStart, rows.length, runFolded)
+  }
+
+  /** The folded statement for the row's value set, or undefined for the plain one. */
+  #foldedFor(row: SqliteRow): Folded | undefined {
     const same = this.#previous !== undefined && sameRepeating(row, this.#previous)
     if (!same) this.#previousKey = keyOf(row)
     // A folded set is used as it is; a set not folded yet counts this row and may be folded now.
     const folded = same && this.#previousFolded !== undefined ? this.#previousFolded : this.#lookup(this.#previousKey, row)
     this.#previous = row
     this.#previousFolded = folded
+    return folded
+  }
+
+  /** rows[from, to), all of one value set. */
+  #insertRun(rows: readonly SqliteRow[], from: number, to: number, folded: Folded | undefined): void {
     if (folded === undefined) {
-      this.#plain.run(row)
+      for (let at = from; at < to; at++) this.#plain.run(rows[at]!)
       return
     }
     const { bound } = folded
-    const values: SqliteRow = new Array(bound.length)
-    for (let index = 0; index < bound.length; index++) values[index] = row[bound[index]!]!
-    folded.statement.run(values)
+    let at = from
+    if (to - from >= ROWS_PER_STATEMENT) {
+      folded.many ??= this.#db.prepare(insertSql(folded.values, ROWS_PER_STATEMENT))
+      const values: SqliteRow = new Array(ROWS_PER_STATEMENT * bound.length)
+      for (; at + ROWS_PER_STATEMENT <= to; at += ROWS_PER_STATEMENT) {
+        let next = 0
+        for (let row = at; row < at + ROWS_PER_STATEMENT; row++) for (const index of bound) values[next++] = rows[row]![index]!
+        folded.many.run(values)
+      }
+    }
+    for (; at < to; at++) {
+      const row = rows[at]!
+      const values: SqliteRow = new Array(bound.length)
+      for (let index = 0; index < bound.length; index++) values[index] = row[bound[index]!]!
+      folded.statement.run(values)
+    }
   }
 
   #lookup(key: string, row: SqliteRow): Folded | undefined {
@@ -112,7 +159,7 @@ export class FoldedInsert {
       bound.push(index)
       return '?'
     })
-    return { statement: this.#db.prepare(insertSql(values)), bound }
+    return { values, statement: this.#db.prepare(insertSql(values)), bound }
   }
 }
 

@@ -48,7 +48,7 @@ export class SqliteRecordStore implements RecordStore {
     const insert = new FoldedInsert(this.#db)
     const count = this.#db.prepare('UPDATE request_records_count SET n = n + ?')
     this.#insertMany = this.#db.transaction((rows: readonly SqliteRow[]) => {
-      for (const row of rows) insert.insert(row)
+      insert.insertRows(rows)
       count.run([rows.length])
     })
     const pruneOld = this.#db.prepare(
