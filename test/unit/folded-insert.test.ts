@@ -5,7 +5,7 @@ import type { RequestRecord } from '../../src/records/record.js'
 import { recordColumns } from '../../src/storage/record-row.js'
 import { FoldedInsert } from '../../src/storage/sqlite/folded-insert.js'
 import { migrateSqliteRecords } from '../../src/storage/sqlite/record-migrations.js'
-import { sqliteRow, type SqliteRow } from '../../src/storage/sqlite/row.js'
+import { packRows, sqliteRow } from '../../src/storage/sqlite/row.js'
 
 function record(index: number, overrides: Partial<RequestRecord> = {}): RequestRecord {
   return {
@@ -44,56 +44,58 @@ function stored(db: Database.Database): unknown[] {
 }
 
 /** Rows that exercise every way a value can be folded or bound. */
-function mixedRows(): SqliteRow[] {
-  const rows: RequestRecord[] = []
+function mixedRecords(): RequestRecord[] {
+  const records: RequestRecord[] = []
   for (let index = 0; index < 200; index++) {
     // A dominant set, a second one interleaved, and rare ones.
-    if (index % 3 === 0) rows.push(record(index, { model: "o'brien-model", userAgent: 'OpenAI/Python 1.52.0', stream: true }))
+    if (index % 3 === 0) records.push(record(index, { model: "o'brien-model", userAgent: 'OpenAI/Python 1.52.0', stream: true }))
     // Differs from the dominant set in one column only.
-    else if (index % 5 === 1) rows.push(record(index, { route: '/v2' }))
-    else if (index % 17 === 0) rows.push(record(index, { route: `/rare-${index}`, error: `failed at ${index}`, status: 502 }))
-    else rows.push(record(index))
+    else if (index % 5 === 1) records.push(record(index, { route: '/v2' }))
+    else if (index % 17 === 0) records.push(record(index, { route: `/rare-${index}`, error: `failed at ${index}`, status: 502 }))
+    else records.push(record(index))
   }
   // Long runs of one set, which go in many rows to a statement, broken by other sets.
   for (let index = 240; index < 400; index++) {
-    if (index % 70 === 0) rows.push(record(index, { route: '/v2' }))
-    else rows.push(record(index, { stream: true }))
+    if (index % 70 === 0) records.push(record(index, { route: '/v2' }))
+    else records.push(record(index, { stream: true }))
   }
+  // A run of one statement whose rows differ in a bound value (a long user agent each).
+  for (let index = 400; index < 480; index++) records.push(record(index, { userAgent: `${'u'.repeat(300)}-${index}` }))
   // Values that must stay bound: NUL, the key separator, a long text, a long error on a common set.
-  for (let index = 400; index < 440; index++) {
-    rows.push(record(index, { userAgent: 'agent\u0000with-nul' }))
-    rows.push(record(index, { userAgent: 'agent\u0001sep' }))
-    rows.push(record(index, { userAgent: 'u'.repeat(500) }))
-    rows.push(record(index, { error: `upstream said ${'x'.repeat(300)}`, content: { response: 'hi' }, level: 'full' }))
+  for (let index = 480; index < 520; index++) {
+    records.push(record(index, { userAgent: 'agent\u0000with-nul' }))
+    records.push(record(index, { userAgent: 'agent\u0001sep' }))
+    records.push(record(index, { userAgent: 'u'.repeat(500) }))
+    records.push(record(index, { error: `upstream said ${'x'.repeat(300)}`, content: { response: 'hi' }, level: 'full' }))
   }
-  return rows.map(sqliteRow)
+  return records
 }
 
 test('FoldedInsert stores exactly what binding every value stores, values and types alike', () => {
-  const rows = mixedRows()
+  const records = mixedRecords()
   const plainDb = openTable()
   const plain = plainDb.prepare(`INSERT INTO request_records (${recordColumns.join(', ')}) VALUES (${recordColumns.map(() => '?').join(', ')})`)
-  for (const row of rows) plain.run(row)
+  for (const record of records) plain.run(sqliteRow(record))
   const foldedDb = openTable()
   const folded = new FoldedInsert(foldedDb, { foldAfter: 4, maxStatements: 3 })
   // Batches of several sizes, so that runs of one set are cut at batch ends too.
-  for (let at = 0, size = 1; at < rows.length; at += size, size = (size * 7) % 97 + 1) folded.insertRows(rows.slice(at, at + size))
+  for (let at = 0, size = 1; at < records.length; at += size, size = (size * 7) % 97 + 1) folded.insertPacked(packRows(records.slice(at, at + size)))
   assert.ok(folded.foldedStatements >= 2, `value sets were folded (${folded.foldedStatements} statements)`)
   const expected = stored(plainDb)
-  assert.equal(expected.length, rows.length)
+  assert.equal(expected.length, records.length)
   assert.deepEqual(stored(foldedDb), expected)
 })
 
 test('FoldedInsert folds a value set once it was seen foldAfter times, and keeps at most maxStatements', () => {
   const db = openTable()
   const insert = new FoldedInsert(db, { foldAfter: 5, maxStatements: 2 })
-  for (let index = 0; index < 4; index++) insert.insertRows([sqliteRow(record(index))])
+  for (let index = 0; index < 4; index++) insert.insertPacked(packRows([record(index)]))
   assert.equal(insert.foldedStatements, 0, 'four rows of a set are not enough')
-  insert.insertRows([sqliteRow(record(4))])
+  insert.insertPacked(packRows([record(4)]))
   assert.equal(insert.foldedStatements, 1, 'the fifth row folds its set')
   // Sets taking turns row by row are counted too.
   for (let index = 0; index < 10; index++) {
-    insert.insertRows([sqliteRow(record(index, { model: 'model-a' })), sqliteRow(record(index, { model: 'model-b' }))])
+    insert.insertPacked(packRows([record(index, { model: 'model-a' }), record(index, { model: 'model-b' })]))
   }
   assert.equal(insert.foldedStatements, 2, 'no more statements than maxStatements')
   assert.equal((db.prepare('SELECT count(*) AS n FROM request_records').get() as { n: number }).n, 25)
@@ -111,7 +113,7 @@ test('FoldedInsert never folds a value that could end or confuse the statement',
   const db = openTable()
   const insert = new FoldedInsert(db, { foldAfter: 1 })
   const hostile = ["'); DROP TABLE request_records; --", 'with\u0000nul', 'with\u0001separator']
-  insert.insertRows(hostile.flatMap((userAgent) => [0, 1, 2].map((index) => sqliteRow(record(index, { userAgent })))))
+  insert.insertPacked(packRows(hostile.flatMap((userAgent) => [0, 1, 2].map((index) => record(index, { userAgent })))))
   const agents = db.prepare('SELECT user_agent FROM request_records ORDER BY seq').pluck().all()
   assert.deepEqual(agents, hostile.flatMap((agent) => [agent, agent, agent]))
 })

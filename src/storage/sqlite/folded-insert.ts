@@ -1,15 +1,8 @@
 import { recordColumns } from '../record-row.js'
 import type { SqliteDatabase } from './database.js'
-import type { SqliteRow } from './row.js'
+import { PACKED_STRIDE, repeatingColumns, varyingColumns, type PackedRows, type SqliteValue } from './row.js'
 
 type Statement = ReturnType<SqliteDatabase['prepare']>
-
-/**
- * Columns whose values differ in nearly every row (id, times, durations, token counts, attempts).
- * Every other column repeats from one request to the next (one route, path, model, upstream, status...).
- */
-const varyingColumns: readonly (typeof recordColumns)[number][] = ['id', 'time', 'attempts', 'headers_ms', 'first_byte_ms', 'total_ms', 'prompt_tokens', 'completion_tokens', 'total_tokens']
-const repeating = recordColumns.flatMap((name, index) => (varyingColumns.includes(name) ? [] : [index]))
 
 /** The INSERT of `rows` whole rows, each column's value given as SQL text ('?' for a bound one). */
 function insertSql(values: readonly string[], rows = 1): string {
@@ -18,7 +11,7 @@ function insertSql(values: readonly string[], rows = 1): string {
 }
 
 /**
- * Rows per statement for a run of one folded set: measured, a row cost about 4.5 us inserted alone
+ * Rows per statement for a run of one value set: measured, a row cost about 4.5 us inserted alone
  * and 2.7-2.9 us inserted 10 to 50 at a time (SQLite's and better-sqlite3's per-statement work shared).
  */
 const ROWS_PER_STATEMENT = 32
@@ -26,14 +19,20 @@ const ROWS_PER_STATEMENT = 32
 /** A string longer than this is bound, never written into a statement (a statement per long error text would be waste). */
 const MAX_LITERAL_LENGTH = 200
 
+/** Where a bound value is read in PackedRows: > 0 at that offset from the row's start in cells, < 0 at -source - 1 in its shape. */
+type Source = number
+const sourceOfColumn: readonly Source[] = recordColumns.map((_, column) =>
+  varyingColumns.includes(column) ? 1 + varyingColumns.indexOf(column) : -1 - repeatingColumns.indexOf(column),
+)
+
 interface Folded {
   /** Each column's SQL text in a row of this set: a literal, or '?'. */
   values: readonly string[]
   statement: Statement
   /** The same for ROWS_PER_STATEMENT rows, prepared when first needed. */
   many?: Statement
-  /** The row indexes the statement binds, in column order. */
-  bound: readonly number[]
+  /** Where each value the statement binds is read, in column order. */
+  sources: readonly Source[]
 }
 
 export interface FoldedInsertOptions {
@@ -45,31 +44,28 @@ export interface FoldedInsertOptions {
 
 /**
  * Inserts request rows with the repeating values written into the statement as SQL literals, so
- * that each row binds only what differs. Measured on this project's VM: binding costs about 0.1 us
- * a value and 0.2 us a string, and folding took an insert from about 6.0 to 4.5 us (the comparison
- * with the previous row included), paid on the records thread for every request. A value set seen
- * `foldAfter` times gets a statement; rows of rarer sets take the plain statement that binds all 24
- * values. Only safe integers and short strings without NUL (or \u0001) become literals; anything
- * else is still bound.
+ * that each row binds only what differs, and consecutive rows of one value set 32 to a statement.
+ * Measured on this project's VM: binding costs about 0.1 us a value and 0.2 us a string; folding
+ * took an insert from about 6.0 to 4.5 us, and many rows to a statement to about 3.3 us, paid on
+ * the records thread for every request. A value set (a shape of PackedRows) seen `foldAfter` times
+ * gets a statement; rows of rarer sets take the plain statement that binds all 24 values. Only safe
+ * integers and short strings without NUL (or \u0001) become literals; anything else is still bound.
  */
 export class FoldedInsert {
   readonly #db: SqliteDatabase
-  readonly #plain: Statement
+  readonly #plain: Folded
   readonly #foldAfter: number
   readonly #maxStatements: number
   readonly #folded = new Map<string, Folded>()
   /** Rows seen per value set not yet folded; cleared when it grows past a bound (traffic without repeats). */
   readonly #seen = new Map<string, number>()
-  // The previous row's repeating values and what it used: consecutive rows of one set skip the key.
-  #previous: SqliteRow | undefined
-  #previousFolded: Folded | undefined
-  #previousKey = ''
 
   constructor(db: SqliteDatabase, options: FoldedInsertOptions = {}) {
     this.#db = db
     this.#foldAfter = options.foldAfter ?? 16
     this.#maxStatements = options.maxStatements ?? 32
-    this.#plain = db.prepare(insertSql(recordColumns.map(() => '?')))
+    const values = recordColumns.map(() => '?')
+    this.#plain = { values, statement: db.prepare(insertSql(values)), sources: sourceOfColumn }
   }
 
   /** Statements prepared for value sets, for tests. */
@@ -77,60 +73,53 @@ export class FoldedInsert {
     return this.#folded.size
   }
 
-  /**
-   * Inserts the rows in their order (call it inside a transaction). Consecutive rows of one folded
-   * set go in as one statement of ROWS_PER_STATEMENT rows where there are enough of them.
-   */
-  insertRows(rows: readonly SqliteRow[]): void {
+  /** Inserts the rows in their order (call it inside a transaction). */
+  insertPacked({ shapes, cells }: PackedRows): void {
+    // Per shape of this batch: its key, and its statement once it has one.
+    const keys: (string | undefined)[] = new Array(shapes.length)
+    const foldedOf: (Folded | undefined)[] = new Array(shapes.length)
     let runFolded: Folded | undefined
     let runStart = 0
-    for (let at = 0; at < rows.length; at++) {
-      const folded = this.#foldedFor(rows[at]!)
+    for (let at = 0; at < cells.length; at += PACKED_STRIDE) {
+      const shapeIndex = cells[at] as number
+      let folded = foldedOf[shapeIndex]
+      if (folded === undefined) {
+        // A set not folded yet counts this row, and may be folded now.
+        const shape = shapes[shapeIndex]!
+        folded = this.#lookup((keys[shapeIndex] ??= keyOf(shape)), shape)
+        if (folded === undefined) folded = this.#plain
+        else foldedOf[shapeIndex] = folded
+      }
       if (folded === runFolded) continue
-      this.#insertRun(rows, runStart, at, runFolded)
+      if (runFolded !== undefined) this.#insertRun(shapes, cells, runStart, at, runFolded)
       runFolded = folded
       runStart = at
     }
-    this.#insertRun(rows, runStart, rows.length, runFolded)
+    if (runFolded !== undefined) this.#insertRun(shapes, cells, runStart, cells.length, runFolded)
   }
 
-  /** The folded statement for the row's value set, or undefined for the plain one. */
-  #foldedFor(row: SqliteRow): Folded | undefined {
-    const same = this.#previous !== undefined && sameRepeating(row, this.#previous)
-    if (!same) this.#previousKey = keyOf(row)
-    // A folded set is used as it is; a set not folded yet counts this row and may be folded now.
-    const folded = same && this.#previousFolded !== undefined ? this.#previousFolded : this.#lookup(this.#previousKey, row)
-    this.#previous = row
-    this.#previousFolded = folded
-    return folded
-  }
-
-  /** rows[from, to), all of one value set. */
-  #insertRun(rows: readonly SqliteRow[], from: number, to: number, folded: Folded | undefined): void {
-    if (folded === undefined) {
-      for (let at = from; at < to; at++) this.#plain.run(rows[at]!)
-      return
-    }
-    const { bound } = folded
+  /** The rows in cells[from, to), all of one statement. */
+  #insertRun(shapes: readonly SqliteValue[][], cells: readonly SqliteValue[], from: number, to: number, folded: Folded): void {
+    const width = folded.sources.length
+    const manyCells = ROWS_PER_STATEMENT * PACKED_STRIDE
     let at = from
-    if (to - from >= ROWS_PER_STATEMENT) {
+    if (to - from >= manyCells) {
       folded.many ??= this.#db.prepare(insertSql(folded.values, ROWS_PER_STATEMENT))
-      const values: SqliteRow = new Array(ROWS_PER_STATEMENT * bound.length)
-      for (; at + ROWS_PER_STATEMENT <= to; at += ROWS_PER_STATEMENT) {
+      const values: SqliteValue[] = new Array(ROWS_PER_STATEMENT * width)
+      for (; at + manyCells <= to; at += manyCells) {
         let next = 0
-        for (let row = at; row < at + ROWS_PER_STATEMENT; row++) for (const index of bound) values[next++] = rows[row]![index]!
+        for (let row = at; row < at + manyCells; row += PACKED_STRIDE) next = bindRow(values, next, shapes, cells, row, folded.sources)
         folded.many.run(values)
       }
     }
-    for (; at < to; at++) {
-      const row = rows[at]!
-      const values: SqliteRow = new Array(bound.length)
-      for (let index = 0; index < bound.length; index++) values[index] = row[bound[index]!]!
+    for (; at < to; at += PACKED_STRIDE) {
+      const values: SqliteValue[] = new Array(width)
+      bindRow(values, 0, shapes, cells, at, folded.sources)
       folded.statement.run(values)
     }
   }
 
-  #lookup(key: string, row: SqliteRow): Folded | undefined {
+  #lookup(key: string, shape: readonly SqliteValue[]): Folded | undefined {
     const folded = this.#folded.get(key)
     if (folded !== undefined) {
       // Least recently used first in the Map's order.
@@ -145,30 +134,33 @@ export class FoldedInsert {
       return undefined
     }
     this.#seen.delete(key)
-    const made = this.#prepare(row)
+    const made = this.#prepare(shape)
     if (this.#folded.size >= this.#maxStatements) this.#folded.delete(this.#folded.keys().next().value!)
     this.#folded.set(key, made)
     return made
   }
 
-  #prepare(row: SqliteRow): Folded {
-    const bound: number[] = []
-    const values = recordColumns.map((_, index) => {
-      const literal = repeating.includes(index) ? literalOf(row[index]!) : undefined
+  #prepare(shape: readonly SqliteValue[]): Folded {
+    const sources: Source[] = []
+    const values = recordColumns.map((_, column) => {
+      const source = sourceOfColumn[column]!
+      const literal = source < 0 ? literalOf(shape[-source - 1]!) : undefined
       if (literal !== undefined) return literal
-      bound.push(index)
+      sources.push(source)
       return '?'
     })
-    return { values, statement: this.#db.prepare(insertSql(values)), bound }
+    return { values, statement: this.#db.prepare(insertSql(values)), sources }
   }
 }
 
-function sameRepeating(row: SqliteRow, previous: SqliteRow): boolean {
-  for (const index of repeating) if (row[index] !== previous[index]) return false
-  return true
+/** Writes the bound values of the row at cells[row] into values from `next` on; returns where it stopped. */
+function bindRow(values: SqliteValue[], next: number, shapes: readonly SqliteValue[][], cells: readonly SqliteValue[], row: number, sources: readonly Source[]): number {
+  const shape = shapes[cells[row] as number]!
+  for (const source of sources) values[next++] = source > 0 ? cells[row + source]! : shape[-source - 1]!
+  return next
 }
 
-function foldable(value: string | number | null): boolean {
+function foldable(value: SqliteValue): boolean {
   if (value === null) return true
   if (typeof value === 'number') return Number.isSafeInteger(value)
   // NUL would end the SQL text; \u0001 separates the parts of a key (keyOf), so a value holding it stays bound.
@@ -176,18 +168,17 @@ function foldable(value: string | number | null): boolean {
 }
 
 /** The value as an SQL literal, or undefined when it is to be bound. */
-function literalOf(value: string | number | null): string | undefined {
+function literalOf(value: SqliteValue): string | undefined {
   if (!foldable(value)) return undefined
   if (value === null) return 'NULL'
   if (typeof value === 'number') return String(value)
   return `'${value.replaceAll("'", "''")}'`
 }
 
-/** Names a row's repeating values uniquely: each as its type and text, a bound one by its place alone. */
-function keyOf(row: SqliteRow): string {
+/** Names the statement a shape takes: each value as its type and text, a bound one by its place alone. */
+function keyOf(shape: readonly SqliteValue[]): string {
   let key = ''
-  for (const index of repeating) {
-    const value = row[index]!
+  for (const value of shape) {
     if (!foldable(value)) key += '\u0001b'
     else if (value === null) key += '\u0001z'
     else key += typeof value === 'number' ? `\u0001n${value}` : `\u0001s${value}`

@@ -1,6 +1,6 @@
 import type { RequestRecord } from '../../records/record.js'
 import { checkPruneOptions, recordColumns, recordConditions, recordFromRow, type RowValue } from '../record-row.js'
-import { sqliteRow, type SqliteRow } from './row.js'
+import { packRows, PACKED_STRIDE, type PackedRows } from './row.js'
 import type { RecordPruneOptions, RecordQuery, RecordStore } from '../types.js'
 import { openSqlite, type SqliteDatabase } from './database.js'
 import { migrateSqliteRecords } from './record-migrations.js'
@@ -28,7 +28,7 @@ const selectColumns = recordColumns.join(', ')
  */
 export class SqliteRecordStore implements RecordStore {
   readonly #db: SqliteDatabase
-  readonly #insertMany: (rows: readonly SqliteRow[]) => void
+  readonly #insertMany: (packed: PackedRows) => void
   readonly #pruneSteps: (options: RecordPruneOptions) => number
   // A query's SQL depends only on which filters are given: at most a few dozen shapes.
   readonly #queries = new Map<string, Statement>()
@@ -47,9 +47,9 @@ export class SqliteRecordStore implements RecordStore {
     }
     const insert = new FoldedInsert(this.#db)
     const count = this.#db.prepare('UPDATE request_records_count SET n = n + ?')
-    this.#insertMany = this.#db.transaction((rows: readonly SqliteRow[]) => {
-      insert.insertRows(rows)
-      count.run([rows.length])
+    this.#insertMany = this.#db.transaction((packed: PackedRows) => {
+      insert.insertPacked(packed)
+      count.run([packed.cells.length / PACKED_STRIDE])
     })
     const pruneOld = this.#db.prepare(
       'DELETE FROM request_records WHERE seq IN (SELECT seq FROM request_records WHERE time < ? ORDER BY time, seq LIMIT ?)',
@@ -68,13 +68,13 @@ export class SqliteRecordStore implements RecordStore {
   }
 
   async write(records: readonly RequestRecord[]): Promise<void> {
-    return this.writeRows(records.map(sqliteRow))
+    return this.writePacked(packRows(records))
   }
 
-  /** write() for records already turned into rows (by sqliteRow), as the threaded store's thread receives them. */
-  async writeRows(rows: readonly SqliteRow[]): Promise<void> {
+  /** write() for records already packed (by packRows), as the threaded store's thread receives them. */
+  async writePacked(packed: PackedRows): Promise<void> {
     this.#checkOpen()
-    if (rows.length > 0) this.#insertMany(rows)
+    if (packed.cells.length > 0) this.#insertMany(packed)
   }
 
   async query(filter: RecordQuery): Promise<RequestRecord[]> {

@@ -1,13 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import type { RecordStore } from '../types.js'
 import { SqliteRecordStore } from './record-store.js'
-import type { SqliteRow } from './row.js'
+import type { PackedRows } from './row.js'
 
 /**
  * The SQLite record store's thread (threaded-record-store.ts): every write, query and prune runs
  * here, so inserts, index updates and WAL checkpoints never take the gateway's event loop.
  */
-type Operation = 'writeRows' | 'query' | 'prune' | 'close'
+type Operation = 'writePacked' | 'query' | 'prune' | 'close'
 interface Call {
   id: number
   op: Operation
@@ -28,8 +28,8 @@ port.on('message', (call: Call) => {
 
 function run({ op, arg }: Call): Promise<unknown> {
   switch (op) {
-    case 'writeRows':
-      return store.writeRows(arg as SqliteRow[])
+    case 'writePacked':
+      return store.writePacked(arg as PackedRows)
     case 'query':
       return store.query(arg as Parameters<RecordStore['query']>[0])
     case 'prune':
