@@ -105,6 +105,7 @@ const costTargets: Record<string, { pct: number; issue: number; what: string }> 
   'memory limits': { pct: 5, issue: 3, what: 'memory limiter throughput cost at c=64' },
   'Redis limits': { pct: 25, issue: 3, what: 'Redis limiter throughput cost at c=64' },
   'records off': { pct: 10, issue: 5, what: 'records on (SQLite, meta) throughput cost at c=64' },
+  'records level none': { pct: 10, issue: 5, what: 'records on (SQLite, meta) throughput cost at c=64, against level none (store open, nothing recorded)' },
 }
 
 function refusals(variant: VariantCost): string {
@@ -115,7 +116,8 @@ function refusals(variant: VariantCost): string {
 
 /** The fourth table: the plain gateway against itself with limits on (issue 3) and with records off (issue 5). */
 export function printCosts(costs: CostReport, report: Pick<BenchReport, 'costsRedisSkipped' | 'limiterLogicMicros'>): void {
-  const name = (variant: VariantCost) => (variant.name === 'records off' ? 'records (on vs off)' : variant.name === 'control' ? 'control (same config)' : variant.name)
+  const names: Record<string, string> = { 'records off': 'records (on vs off)', 'records level none': 'records (meta vs level none)', control: 'control (same config)' }
+  const name = (variant: VariantCost) => names[variant.name] ?? variant.name
   const rows: string[][] = [
     ['variant (non-stream, c=64)', 'cost, median of pairs', '90% interval', 'by CPU per request', '90% interval', 'pairs', 'requests/s', 'CPU per request', 'limiter counted', 'errors / non-200'],
     ...costs.variants.map((variant) => [

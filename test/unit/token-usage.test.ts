@@ -32,6 +32,57 @@ test('withoutNullUsage takes out only the usage: null member, never text the mod
   assert.equal(withoutNullUsage(real), real, 'a real usage object is left alone')
 })
 
+test('UsageMeter reads the counts of a plain answer without JSON.parse exactly as parsing the whole answer does', () => {
+  const usages = [
+    '{"prompt_tokens":3,"completion_tokens":3,"total_tokens":6}',
+    '{ "prompt_tokens" : 12 ,\n\t"completion_tokens": 0, "total_tokens":12 }',
+    // Members of the same names one level down are not the counts, before or after the real ones.
+    '{"prompt_tokens_details":{"prompt_tokens":99,"cached_tokens":1},"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}',
+    '{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7,"prompt_tokens_details":{"prompt_tokens":99,"cached_tokens":1}}',
+    '{"prompt_tokens":2,"completion_tokens":3,"list":["a",{"prompt_tokens":8},"b"]}',
+    '{"input_tokens":5,"output_tokens":6,"total_tokens":11}',
+    // Left to JSON.parse: a null, a fraction, an exponent, a negative, a leading zero, an escaped name, a huge count, a string.
+    '{"prompt_tokens":null,"input_tokens":4,"output_tokens":2}',
+    '{"prompt_tokens":3.5,"completion_tokens":1,"total_tokens":4.5}',
+    '{"prompt_tokens":1e2,"completion_tokens":1}',
+    '{"prompt_tokens":-3,"completion_tokens":1,"input_tokens":9}',
+    '{"prompt_tokens":07,"completion_tokens":1}',
+    '{"prompt\\u005ftokens":5,"completion_tokens":1}',
+    '{"prompt_tokens":12345678901234567890,"completion_tokens":1}',
+    '{"prompt_tokens":"3","completion_tokens":1}',
+    // The last of a repeated member counts, as with JSON.parse.
+    '{"prompt_tokens":1,"prompt_tokens":2,"completion_tokens":3}',
+    '{"completion_tokens":3}',
+    '{}',
+  ]
+  for (const usage of usages) {
+    const body = `{"id":"x","choices":[{"message":{"content":"four words of text"}}],"usage":${usage}}`
+    const scanned = new UsageMeter()
+    scanned.chunk(Buffer.from(body))
+    scanned.end()
+    const parsed = new UsageMeter()
+    let answer: Record<string, unknown> | undefined
+    try {
+      answer = JSON.parse(body) as Record<string, unknown>
+    } catch {
+      answer = undefined
+    }
+    if (answer !== undefined) parsed.answer(answer)
+    assert.deepEqual(scanned.usage(17), parsed.usage(17), usage)
+  }
+  // The usage first and a long answer after it: found however far from the end, also where the
+  // key starts just before, at or just after the stretch searched first (the last 512 bytes). (A miss
+  // there would still come out right, from parsing the whole answer: this checks the result only.)
+  const head = '{"id":"chatcmpl-1","usage":{"prompt_tokens":3,"completion_tokens":4},"pad":"'
+  const keyAt = head.indexOf('"usage"')
+  for (const length of [200, 5000, ...[-4, -3, -2, -1, 0, 1, 2, 3, 4].map((offset) => 512 + keyAt + offset)]) {
+    const meter = new UsageMeter()
+    meter.chunk(Buffer.from(`${head}${'x'.repeat(length - head.length - 2)}"}`))
+    meter.end()
+    assert.deepEqual(meter.usage(0), { promptTokens: 3, completionTokens: 4, totalTokens: 7, source: 'upstream' }, `an answer of ${length} bytes`)
+  }
+})
+
 test('UsageMeter: usage from a plain answer, from the usage chunk of a stream, from Responses, else counted text', () => {
   const plain = new UsageMeter()
   const body = Buffer.from(JSON.stringify({ choices: [{ message: { content: 'hi' } }], usage: { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 } }))
