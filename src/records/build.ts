@@ -45,16 +45,17 @@ export function buildRecord(ctx: RelayContext, usage: Usage | undefined, now = p
 }
 
 function attemptsOf(ctx: RelayContext): RecordAttempt[] {
-  const attempts: RecordAttempt[] = ctx.outcome.failures.map((failure) =>
+  const { upstream, status, upstreamHeadersMs, failures, failuresBeforeRelay } = ctx.outcome
+  const relayed = upstream !== undefined && status !== undefined && upstreamHeadersMs !== undefined ? { upstream, status, durationMs: round(upstreamHeadersMs) } : undefined
+  // Most requests: one attempt, relayed, none failed.
+  if (failures.length === 0) return relayed === undefined ? [] : [relayed]
+  const attempts: RecordAttempt[] = failures.map((failure) =>
     typeof failure.reason === 'number'
       ? { upstream: failure.upstream, status: failure.reason, durationMs: round(failure.durationMs) }
       : { upstream: failure.upstream, error: failure.reason, durationMs: round(failure.durationMs) },
   )
-  const { upstream, status, upstreamHeadersMs, failuresBeforeRelay } = ctx.outcome
   // The relayed attempt, in its place; a stream that broke after it is listed again with its failure.
-  if (upstream !== undefined && status !== undefined && upstreamHeadersMs !== undefined) {
-    attempts.splice(failuresBeforeRelay, 0, { upstream, status, durationMs: round(upstreamHeadersMs) })
-  }
+  if (relayed !== undefined) attempts.splice(failuresBeforeRelay, 0, relayed)
   return attempts
 }
 
