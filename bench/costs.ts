@@ -1,6 +1,7 @@
 /**
  * What a feature costs in throughput at c=64, non-stream (issues 3 and 5): the plain gateway against
- * the same gateway with one thing changed (request limits in memory or in Redis, records off).
+ * the same gateway with one thing changed (request limits in memory or in Redis, records off or at
+ * level none).
  *
  * Measured on this 2-core VM, two kinds of noise are each larger than the 5% to be shown:
  * - the machine: one gateway's throughput moves by up to ±15% from one second to the next;
@@ -152,14 +153,19 @@ export async function measureCosts(options: CostOptions): Promise<CostReport> {
       const tally = tallies[index]!
       tally.processStarts.push(tally.costs.length)
       const relay = await options.start(`costs-${round}-${index}`, options.plain)
+      let expected = 0
       try {
-        await measureOneProcess(options, relay, variant, tally, plainTally, (requests) => (recordsExpected += requests))
+        await measureOneProcess(options, relay, variant, tally, plainTally, (requests) => (expected += requests))
       } finally {
         await relay.service.stop()
       }
-      recordsWritten += relay.recordsWritten()
+      const written = relay.recordsWritten()
+      recordsWritten += written
+      recordsExpected += expected
       const own = (costs: number[]) => pct(median(costs.slice(tally.processStarts.at(-1))))
-      options.progress?.(`process ${round * variants.length + index + 1}/${options.processesPerVariant * variants.length}: ${variant.name} ${own(tally.costs)} (by CPU ${own(tally.cpuCosts)})`)
+      // A process whose records lack some of its requests is named, with how it stopped.
+      const missing = written === expected ? '' : `; its records hold ${written} rows for ${expected} requests (exit: ${relay.service.child.exitCode ?? relay.service.child.signalCode})`
+      options.progress?.(`process ${round * variants.length + index + 1}/${options.processesPerVariant * variants.length}: ${variant.name} ${own(tally.costs)} (by CPU ${own(tally.cpuCosts)})${missing}`)
     }
   }
   return {
