@@ -193,11 +193,12 @@ function countNameAt(body: Buffer, start: number, end: number): string | undefin
 }
 
 /**
- * The token counts of the usage object that starts at body[open], read without JSON.parse: in CPU profiles of
- * a gateway under load, parsing these few bytes took 1.3% of the event loop, more than building the
- * record. Reads the top-level members named in countNames whose value is a plain non-negative
- * integer; anything else under those names (a null, a fraction, an escape) gives undefined, and the
- * caller parses instead. Other members are skipped, not checked: this is no JSON validator.
+ * The token counts of the usage object that starts at body[open], read without JSON.parse: in CPU
+ * profiles of a gateway under load, parsing these few bytes took 1.3% of the event loop, more than
+ * building the record. Reads the top-level members named in countNames whose value is a plain
+ * non-negative integer; anything else under those names (a null, a fraction, an escape) gives
+ * undefined, and the caller parses instead. Other members are skipped, not checked: this is no JSON
+ * validator.
  */
 function tokenCountsAt(body: Buffer, open: number): Record<string, number> | undefined {
   const counts: Record<string, number> = {}
