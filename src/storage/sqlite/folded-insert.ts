@@ -11,8 +11,9 @@ function insertSql(values: readonly string[], rows = 1): string {
 }
 
 /**
- * Rows per statement for a run of one value set: measured, a row cost about 4.5 us inserted alone
- * and 2.7-2.9 us inserted 10 to 50 at a time (SQLite's and better-sqlite3's per-statement work shared).
+ * Rows per statement for a run of one value set: measured (200,000 rows in batches of 500), a row
+ * cost 4.8-5.6 us inserted alone and 3.1-3.9 us inserted 32 at a time, the per-statement work of
+ * SQLite and better-sqlite3 shared (10 and 50 at a time were within that spread).
  */
 const ROWS_PER_STATEMENT = 32
 
@@ -46,7 +47,7 @@ export interface FoldedInsertOptions {
  * Inserts request rows with the repeating values written into the statement as SQL literals, so
  * that each row binds only what differs, and consecutive rows of one value set 32 to a statement.
  * Measured on this project's VM: binding costs about 0.1 us a value and 0.2 us a string; folding
- * took an insert from about 6.0 to 4.5 us, and many rows to a statement to about 3.3 us, paid on
+ * took an insert from about 6.0 to 4.5 us, and 32 rows to a statement to 3.1-3.9 us, paid on
  * the records thread for every request. A value set (a shape of PackedRows) seen `foldAfter` times
  * gets a statement; rows of rarer sets take the plain statement that binds all 24 values. Only safe
  * integers and short strings without NUL (or \u0001) become literals; anything else is still bound.
