@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici'
 import { AnswerCache } from './cache/answer-cache.js'
 import { createNotifiers, type NoticeDispatcher } from './notify/index.js'
 import { openRecords, recordsKey, type RecordsRuntime } from './records/records-runtime.js'
+import type { RecordWriter } from './records/writer.js'
 import { ClientDirectory } from './access/client-keys.js'
 import { IpAccess } from './access/ip-access.js'
 import type { Config, LimitsConfig } from './config/schema.js'
@@ -67,6 +68,10 @@ export class RuntimeHolder {
   private answers: { key: string; cache: AnswerCache } | undefined
   /** The record writer outlives reloads while records go to the same place. */
   private records: RecordsRuntime | undefined
+  /** Writers a reload replaced, still writing what they hold: shutdown waits for them too. */
+  private readonly retiredWriters = new Set<RecordWriter>()
+  /** Records dropped by replaced writers that have closed: the dropped gauge counts the process's life. */
+  private droppedByClosedWriters = 0
   /** Notices outlive reloads while their settings stay, so dedup and rate limits carry on. */
   private notices: { key: string; dispatcher: NoticeDispatcher | undefined } | undefined
 
@@ -79,6 +84,11 @@ export class RuntimeHolder {
     })
     this.metrics.upstreamStatesSource = () =>
       this.current.routes.routes.flatMap((route) => route.upstreams.map((upstream) => ({ upstream: upstream.name, up: !this.current.health.isCooling(upstream.id) })))
+    this.metrics.recordsDroppedSource = () => {
+      let dropped = this.droppedByClosedWriters + (this.records?.writer.dropped ?? 0)
+      for (const writer of this.retiredWriters) dropped += writer.dropped
+      return dropped
+    }
     this.dispatcherKey = dispatcherKeyOf(config)
     const dispatcher = createDispatcher({ connectTimeout: config.timeouts.connect, proxy: config.proxy })
     this.current = build(config, logger, this.metrics, health, dispatcher, this.limitsFor(config, logger), this.cacheFor(config, logger), this.recordsFor(config, logger), this.noticesFor(config, logger))
@@ -112,8 +122,9 @@ export class RuntimeHolder {
     await this.current.dispatcher.close()
     await this.counters?.store.close()
     await this.answers?.cache.close()
-    // Last: SIGTERM writes every record still queued (bounded by the writer's close timeout).
-    await this.records?.writer.close()
+    // Last: SIGTERM writes every record still queued (bounded by the writer's close timeout), also
+    // what a writer replaced by a recent reload still holds.
+    await Promise.all([this.records?.writer.close(), ...[...this.retiredWriters].map((writer) => writer.close())])
     await this.notices?.dispatcher?.close()
   }
 
@@ -153,10 +164,22 @@ export class RuntimeHolder {
     const key = config.records.backend === 'none' ? undefined : recordsKey(config)
     if (this.records?.key !== key) {
       const previous = this.records
-      this.records = key === undefined ? undefined : openRecords(config, logger, this.metrics)
-      if (previous !== undefined) void previous.writer.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the previous record writer failed'))
+      this.records = key === undefined ? undefined : openRecords(config, logger)
+      if (previous !== undefined) this.retire(previous.writer, logger)
     }
     return this.records
+  }
+
+  /** Closes a writer a reload replaced; its drops stay counted once it is gone. */
+  private retire(writer: RecordWriter, logger: Logger): void {
+    this.retiredWriters.add(writer)
+    void writer
+      .close()
+      .catch((error: unknown) => logger.warn({ err: error }, 'closing the previous record writer failed'))
+      .finally(() => {
+        this.retiredWriters.delete(writer)
+        this.droppedByClosedWriters += writer.dropped
+      })
   }
 
   /** The answer cache when some route caches; its store is opened once and kept while its settings stay. */

@@ -1,6 +1,5 @@
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../log.js'
-import type { GatewayMetrics } from '../metrics/metrics.js'
 import { openRecordStore } from './open.js'
 import { RecordWriter } from './writer.js'
 
@@ -11,7 +10,7 @@ export interface RecordsRuntime {
 }
 
 /** Opens the store and its writer; undefined when records are off. */
-export function openRecords(config: Readonly<Config>, logger: Logger, metrics: GatewayMetrics): RecordsRuntime | undefined {
+export function openRecords(config: Readonly<Config>, logger: Logger): RecordsRuntime | undefined {
   const records = config.records
   if (records.backend === 'none') return undefined
   const store = openRecordStore(config)
@@ -25,7 +24,6 @@ export function openRecords(config: Readonly<Config>, logger: Logger, metrics: G
     onTrouble: (error) => logger.warn({ problem: error.message, dropped: writer.dropped }, 'request records cannot be written right now; the gateway keeps serving'),
     onRecovered: () => logger.info({ dropped: writer.dropped }, 'request records are written again'),
   })
-  metrics.recordsDroppedSource = () => writer.dropped
   return { key: recordsKey(config), writer }
 }
 

@@ -11,7 +11,7 @@ import { createRecordStore } from '../../src/storage/record-store.js'
 import type { RecordQuery } from '../../src/storage/types.js'
 import { metricValue } from '../helpers/metrics.js'
 import { startMock } from '../helpers/mock.js'
-import { startRelay, type TestRelay } from '../helpers/relay.js'
+import { eventually, startRelay, type TestRelay } from '../helpers/relay.js'
 import { databaseUrl } from '../helpers/services.js'
 
 // Issue 5, points 1 and 2 through the gateway: a record per request in SQLite (default) or
@@ -166,8 +166,17 @@ test('SIGTERM writes every pending record; a dead database never slows requests 
   await sleep(3500)
   const lines = down.logs.filter((line) => line.includes('request records cannot be written'))
   assert.equal(lines.length, 1, 'logged once, not per batch')
-  assert.ok((await metricValue(down.url, 'llm_relay_records_dropped')) > 0)
+  const dropped = await metricValue(down.url, 'llm_relay_records_dropped')
+  assert.ok(dropped > 0)
   assert.equal((await sdk(down.url).chat.completions.create({ model: 'gpt-4o-mini', messages })).object, 'chat.completion')
+
+  // A reload that replaces the writer (records off, then on again) keeps the drops counted.
+  down.writeConfig({ records: { backend: 'none' }, routes: [{ path: '/', upstreams: [{ url: mock.url }] }] })
+  await eventually(() => down.holder.current.records === undefined)
+  down.writeConfig({ records: { flushInterval: '50ms' }, routes: [{ path: '/', upstreams: [{ url: mock.url }] }] })
+  await eventually(() => down.holder.current.records !== undefined)
+  // The request sent after the reading above may be dropped too, when the old writer closes.
+  assert.ok((await metricValue(down.url, 'llm_relay_records_dropped')) >= dropped, 'not reset by the reloads')
 })
 
 test('records in PostgreSQL', async (t) => {
