@@ -124,7 +124,8 @@ export class RuntimeHolder {
     await this.answers?.cache.close()
     // Last: SIGTERM writes every record still queued (bounded by the writer's close timeout), also
     // what a writer replaced by a recent reload still holds.
-    await Promise.all([this.records?.writer.close(), ...[...this.retiredWriters].map((writer) => writer.close())])
+    // (A retired writer's failure was logged by retire().)
+    await Promise.all([this.records?.writer.close(), ...[...this.retiredWriters].map((writer) => writer.close().catch(() => {}))])
     await this.notices?.dispatcher?.close()
   }
 
