@@ -166,13 +166,7 @@ const TAIL_BYTES = 512
  */
 function lastUsageKey(body: Buffer): number {
   const tailStart = Math.max(0, body.length - TAIL_BYTES)
-  const first = USAGE_KEY[0]!
-  for (let at = body.length - USAGE_KEY.length; at >= tailStart; at--) {
-    if (body[at] !== first) continue
-    let index = 1
-    while (index < USAGE_KEY.length && body[at + index] === USAGE_KEY[index]) index++
-    if (index === USAGE_KEY.length) return at
-  }
+  for (let at = body.length - USAGE_KEY.length; at >= tailStart; at--) if (spells(body, at, USAGE_KEY)) return at
   // The rest: a key starting before the tail (it may reach into it).
   return tailStart === 0 ? -1 : body.lastIndexOf(USAGE_KEY, tailStart - 1)
 }
@@ -180,15 +174,16 @@ function lastUsageKey(body: Buffer): number {
 /** The members usageOf() reads, as bytes to compare names with. */
 const countNames = ['prompt_tokens', 'completion_tokens', 'total_tokens', 'input_tokens', 'output_tokens'].map((name) => ({ name, bytes: Buffer.from(name) }))
 
+/** Whether body holds `bytes` at `at`. */
+function spells(body: Buffer, at: number, bytes: Buffer): boolean {
+  let index = 0
+  while (index < bytes.length && body[at + index] === bytes[index]) index++
+  return index === bytes.length
+}
+
 /** The name in countNames that body[start, end) spells, if any. */
 function countNameAt(body: Buffer, start: number, end: number): string | undefined {
-  const length = end - start
-  for (const { name, bytes } of countNames) {
-    if (bytes.length !== length) continue
-    let index = 0
-    while (index < length && body[start + index] === bytes[index]) index++
-    if (index === length) return name
-  }
+  for (const { name, bytes } of countNames) if (bytes.length === end - start && spells(body, start, bytes)) return name
   return undefined
 }
 
