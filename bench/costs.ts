@@ -1,71 +1,75 @@
 /**
- * What a feature costs in throughput at c=64, non-stream (issues 3 and 5): the plain gateway against
- * the same gateway with one thing changed (request limits in memory or in Redis, records off or at
- * level none).
+ * What a feature costs in throughput at c=64, non-stream (issues 3 and 5). One gateway process
+ * serves two routes to the same mock, `/plain` and `/variant`, which differ only in the feature
+ * measured (a request limit on /variant, records kept on /variant and not on /plain...). The load
+ * generator sends its whole load to one route at a time, in slots of 300 ms over one pool of
+ * keep-alive connections, ordered plain, plain, variant, variant, plain, plain...; each variant slot
+ * is compared with the plain slot next to it.
  *
- * Measured on this 2-core VM, two kinds of noise are each larger than the 5% to be shown:
- * - the machine: one gateway's throughput moves by up to ±15% from one second to the next;
- * - the process: two processes of the same build and config differ by up to ±10% for their whole
- *   life (less since bin/llm-relay.js turns V8's allocation-site pretenuring off, which was behind
- *   most of it: docs/architecture.md).
- * So a variant is never compared with another process: a gateway serves the plain config and one
- * variant in turn, switched by its own config reload (the file rewritten, the reload seen on
- * /metrics), in 1.5 s slots ordered A V V A, which cancels a linear drift; every slot follows a
- * reload and 300 ms of load. Each V slot is compared with the A slot next to it. Each variant has
- * processes of its own: when one process switched among all the variants, the memory limiter
- * measured 8-23% in the six processes of one run that also ran the Redis limiter, and -2 to 6% in
- * three processes of its own (12% in a fourth): call sites that had seen both stores are slower.
- * Variants take turns process by process, so the machine's drift over the run reaches all of them.
- * What this cannot rule out: a variant that comes and goes every few seconds may run slower than in
- * a process that always has it (its code reoptimized after each switch). Side by side (gateways
- * started each with its own config, loaded together), the load generator's serving order moved an
- * identical control by ±8%, so that design is not used.
+ * Why so, on this 2-core VM where a gateway's throughput moves by ±15% from one second to the next
+ * and two processes of one build differ by up to ±10% for their whole life:
+ * - both sides of a pair run in the same process, a few hundred ms apart, so the process and the
+ *   machine's drift cancel;
+ * - both routes stay warm all along: nothing is reloaded or reoptimized between slots;
+ * - slots are short, so a minute gives about a hundred pairs.
+ * A design that switched one process between two configs by reload, in slots of 1.5 s, gave 90%
+ * intervals 20 to 60 points wide for 24 pairs; this one, on the same machine on the same day (see
+ * README), about 3 points for 170 pairs.
+ *
  * The cost is the median over all pairs, with a distribution-free 90% interval (which assumes
  * independent pairs: the per-process medians show how far that holds); the same pairs are also
- * judged by the gateway's CPU time per request; a "control" variant that reloads the very same
- * config shows what a cost of zero looks like here.
+ * judged by the gateway's CPU time per request; a "control" variant whose two routes are the same
+ * shows what a cost of zero looks like here.
  */
+import type { Pool } from 'undici'
 import type { LoadResult } from './load.js'
 import { cpuMicros, type Service } from './processes.js'
 
+/** The two routes of every gateway the costs bench starts. */
+export const costRoutes = { plain: '/plain', variant: '/variant' } as const
+type Side = keyof typeof costRoutes
+
 export interface CostVariant {
   name: string
+  /** The gateway's whole config: routes costRoutes.plain and costRoutes.variant, the feature on the latter. */
   config: Record<string, unknown>
-  /**
-   * How a pair's ratio (variant rps / plain rps) becomes a cost in percent: `with` when the variant
-   * adds the feature (1 - ratio), `without` when it takes it away from the plain gateway (1 - 1/ratio).
-   */
-  feature: 'with' | 'without'
-  /** Read the limiter's remaining count around the variant's slots, to show it counted every request. */
+  /** Read the limiter's remaining count (on the variant route) around the measured slots, to show it counted every request. */
   countsRequests?: boolean
   /** Read the Redis server's CPU around this variant's slots. */
   usesRedis?: boolean
-  /** The variant keeps no records (the plain config does): its requests are not expected in the records. */
-  recordsOff?: boolean
+  /** The routes whose requests are recorded (expected in the SQLite records). */
+  recorded: readonly Side[]
+  /**
+   * Unmeasured load on the plain route when it takes over from the variant's, in ms (default: as
+   * every slot's lead). Records are written in batches, the last one of a slot up to the writer's
+   * flush interval (1 s) later: that work belongs to the variant's slot, not to the plain one after it.
+   */
+  leadAfterVariantMs?: number
 }
 
-/** A gateway in its own process, whose config file the bench may rewrite. */
+/** A gateway in its own process. */
 export interface CostRelay {
   service: Service
-  writeConfig(config: Record<string, unknown>): void
   /** After the process stopped: the rows in its SQLite records. */
   recordsWritten(): number
 }
 
 export interface CostOptions {
-  plain: Record<string, unknown>
   variants: CostVariant[]
-  /** Gateway processes per variant, one after the other; each measures one variant in `quads` rounds. */
+  /** Gateway processes per variant, the variants taking turns; each measures its variant for `measureMs`. */
   processesPerVariant: number
-  quads: number
+  measureMs: number
   slotMs: number
+  /** Unmeasured load on a slot's route before the slot: the connections' first requests to it. */
+  leadMs: number
+  /** Load on each route before any slot, so that the code of both is compiled. */
   warmMs: number
   start: (name: string, config: Record<string, unknown>) => Promise<CostRelay>
-  load: (url: string, concurrency: number, maxRequests: number, maxMs: number) => Promise<LoadResult>
-  /** llm_relay_config_reloads_total{result="applied"} of the gateway. */
-  reloads: (url: string) => Promise<number>
-  /** The limiter's remaining count for the bench's client, NaN when absent. */
-  remaining?: (url: string) => Promise<number>
+  /** A pool of 64 keep-alive connections to the gateway, used for all its slots. */
+  pool: (url: string) => Pool
+  load: (pool: Pool, url: string, path: string, maxMs: number) => Promise<LoadResult>
+  /** The limiter's remaining count for the bench's client on `path`, NaN when absent. */
+  remaining?: (url: string, path: string) => Promise<number>
   redisCpuMicros?: () => Promise<number | undefined>
   /** Called after each process with a one-line summary, so a long run shows progress. */
   progress?: (line: string) => void
@@ -73,7 +77,6 @@ export interface CostOptions {
 
 export interface VariantCost {
   name: string
-  feature: 'with' | 'without'
   /** Cost in percent: the median over every pair. */
   costPct: number
   /** A distribution-free 90% interval for that median (order statistics). */
@@ -84,8 +87,7 @@ export interface VariantCost {
   processCostsPct: number[]
   /**
    * The same pairs judged by the gateway's CPU time per request (every thread) instead of its
-   * requests per second: the throughput a CPU-bound process would lose. Less moved by what else
-   * the machine runs in a slot (the load generator and the mock share its two cores).
+   * requests per second: the throughput a CPU-bound process would lose.
    */
   cpuCostPct: number
   cpuLowPct: number
@@ -98,7 +100,7 @@ export interface VariantCost {
   sent: number
   /** Requests the limiter counted (countsRequests only); undefined when a probe failed. */
   counted?: number
-  /** Requests sent while it counted them: `counted` should be this. */
+  /** Requests sent to the variant route while it counted them: `counted` should be this. */
   countSent?: number
   /** The Redis server's CPU per request of this variant (usesRedis only; the whole server). */
   redisServerCpuUs?: number
@@ -106,12 +108,12 @@ export interface VariantCost {
 
 export interface CostReport {
   processesPerVariant: number
-  quads: number
+  measureSeconds: number
   slotSeconds: number
   plainRps: number
   plainCpuUs: number
   variants: VariantCost[]
-  /** Rows found in the records of the gateways after they stopped, and the requests they served while recording. */
+  /** Rows found in the records of the gateways after they stopped, and the requests they served on recorded routes. */
   recordsWritten: number
   recordsExpected: number
 }
@@ -134,7 +136,7 @@ interface Tally {
   /** Index in `costs` (and `cpuCosts`) where each process's pairs begin. */
   processStarts: number[]
   counted: number | undefined
-  /** Requests sent between the limiter's probes (countsRequests only): what `counted` should equal. */
+  /** Requests sent to the variant route between the limiter's probes (countsRequests only): what `counted` should equal. */
   countSent: number
   redisMicros: number | undefined
 }
@@ -145,17 +147,16 @@ export async function measureCosts(options: CostOptions): Promise<CostReport> {
   const tallies = variants.map(() => emptyTally())
   let recordsWritten = 0
   let recordsExpected = 0
-  // Each process measures one variant only, so that no other variant's code shares it; the variants
-  // take turns, process after process, so that the machine's drift over the run reaches all of them.
+  // The variants take turns, process after process, so that the machine's drift over the run reaches all of them.
   for (let round = 0; round < options.processesPerVariant; round++) {
     for (let index = 0; index < variants.length; index++) {
       const variant = variants[index]!
       const tally = tallies[index]!
       tally.processStarts.push(tally.costs.length)
-      const relay = await options.start(`costs-${round}-${index}`, options.plain)
+      const relay = await options.start(`costs-${round}-${index}`, variant.config)
       let expected = 0
       try {
-        await measureOneProcess(options, relay, variant, tally, plainTally, (requests) => (expected += requests))
+        await measureOneProcess(options, relay.service, variant, tally, plainTally, (requests) => (expected += requests))
       } finally {
         await relay.service.stop()
       }
@@ -163,14 +164,17 @@ export async function measureCosts(options: CostOptions): Promise<CostReport> {
       recordsWritten += written
       recordsExpected += expected
       const own = (costs: number[]) => pct(median(costs.slice(tally.processStarts.at(-1))))
-      // A process whose records lack some of its requests is named, with how it stopped.
-      const missing = written === expected ? '' : `; its records hold ${written} rows for ${expected} requests (exit: ${relay.service.child.exitCode ?? relay.service.child.signalCode})`
+      // A process whose records lack some of its requests is named, with how it stopped and what it logged.
+      const missing =
+        written === expected
+          ? ''
+          : `; its records hold ${written} rows for ${expected} requests (exit: ${relay.service.child.exitCode ?? relay.service.child.signalCode}); it logged:\n${warnings(relay.service.output())}`
       options.progress?.(`process ${round * variants.length + index + 1}/${options.processesPerVariant * variants.length}: ${variant.name} ${own(tally.costs)} (by CPU ${own(tally.cpuCosts)})${missing}`)
     }
   }
   return {
     processesPerVariant: options.processesPerVariant,
-    quads: options.quads,
+    measureSeconds: options.measureMs / 1000,
     slotSeconds: options.slotMs / 1000,
     plainRps: plainTally.requests / plainTally.seconds,
     plainCpuUs: plainTally.cpuMicros / plainTally.requests,
@@ -181,52 +185,43 @@ export async function measureCosts(options: CostOptions): Promise<CostReport> {
 }
 
 /**
- * One gateway process: warmed with the plain config and the variant, then `quads` rounds of
- * plain / variant / variant / plain slots, every slot straight after a reload and a short load
- * (a slot that came straight after another one measured the control 3-7% cheaper). Each variant
- * slot is paired with the plain slot beside it.
+ * One gateway process: both routes warmed, then slots plain / plain / variant / variant / plain...
+ * for `measureMs`, each variant slot paired with the plain slot beside it.
  */
 async function measureOneProcess(
   options: CostOptions,
-  relay: CostRelay,
+  service: Service,
   variant: CostVariant,
   tally: Tally,
   plainTally: Tally,
   expectRecords: (requests: number) => void,
 ): Promise<void> {
-  const { service } = relay
-  const redis = variant.usesRedis === true
-  let recording = true
-  // Requests sent since the limiter's remaining count was last read (counted by a working limiter).
-  let sentSinceProbe = 0
-  const load = async (concurrency: number, maxRequests: number, maxMs: number) => {
-    const run = await options.load(service.url, concurrency, maxRequests, maxMs)
-    // Every request sent while the gateway records is expected among its records.
-    if (recording) expectRecords(run.requests + run.errors)
-    sentSinceProbe += run.requests + run.errors
+  const pool = options.pool(service.url)
+  const pathOf = (side: Side) => `${costRoutes[side]}/v1/chat/completions`
+  const recorded = (side: Side) => variant.recorded.includes(side)
+  // Requests sent to the variant route since the limiter's remaining count was last read.
+  let variantSent = 0
+  const load = async (side: Side, maxMs: number) => {
+    const run = await options.load(pool, service.url, pathOf(side), maxMs)
+    const sent = run.requests + run.errors
+    if (recorded(side)) expectRecords(sent)
+    if (side === 'variant') variantSent += sent
     return run
   }
   const probe = async () => {
     if (options.remaining === undefined) return NaN
-    if (recording) expectRecords(1)
-    const remaining = await options.remaining(service.url)
-    sentSinceProbe = 0
+    if (recorded('variant')) expectRecords(1)
+    const remaining = await options.remaining(service.url, pathOf('variant'))
+    variantSent = 0
     return remaining
   }
-  const use = async (config: Record<string, unknown>, records: boolean) => {
-    const before = await options.reloads(service.url)
-    relay.writeConfig(config)
-    await reloaded(options, service, before)
-    recording = records
-    // A few hundred ms of load, not counted: a new limiter or record writer starts up.
-    await load(64, Infinity, 300)
-  }
-  const slot = async (into: Tally): Promise<Slot> => {
+  const slot = async (side: Side, into: Tally, switched: boolean): Promise<Slot> => {
+    await load(side, side === 'plain' && switched ? (variant.leadAfterVariantMs ?? options.leadMs) : options.leadMs)
     // The Redis server's CPU is read around this variant's slots only.
-    const readRedis = redis && into === tally
+    const readRedis = variant.usesRedis === true && side === 'variant'
     const redisBefore = readRedis ? await options.redisCpuMicros?.() : undefined
     const cpuBefore = cpuMicros(service.pid)
-    const run = await load(64, Infinity, options.slotMs)
+    const run = await load(side, options.slotMs)
     const cpu = cpuMicros(service.pid) - cpuBefore
     into.cpuMicros += cpu
     into.requests += run.requests
@@ -239,51 +234,36 @@ async function measureOneProcess(
     }
     return { rps: run.requests / run.seconds, cpuUs: cpu / run.requests }
   }
-  const records = variant.recordsOff !== true
-  // Warm-up: the plain config, then the variant, so that the code of both is compiled before any slot.
-  await load(64, Infinity, options.warmMs)
-  await load(1, 300, 10_000)
-  await use(variant.config, records)
-  await load(64, Infinity, options.warmMs / 2)
-  await use(options.plain, true)
-  let plain = await slot(plainTally)
-  for (let quad = 0; quad < options.quads; quad++) {
-    await use(variant.config, records)
+  try {
+    await load('plain', options.warmMs)
+    await load('variant', options.warmMs)
     const remainingBefore = variant.countsRequests ? await probe() : NaN
-    const first = await slot(tally)
-    await use(variant.config, records)
-    const second = await slot(tally)
+    const end = performance.now() + options.measureMs
+    // Slots plain, plain, variant, variant, plain, plain...: each pair is a slot that follows a switch
+    // of route beside one that does not, the switch on the plain side and the variant side in turn.
+    // (Pairs plain / variant / variant / plain, where every plain slot followed a switch, measured a
+    // control of two identical routes at -0.8%, its 90% interval below zero.)
+    await slot('plain', plainTally, true)
+    let plain = await slot('plain', plainTally, false)
+    while (performance.now() < end) {
+      const first = await slot('variant', tally, true)
+      const second = await slot('variant', tally, false)
+      const plainAfter = await slot('plain', plainTally, true)
+      tally.costs.push(cost(first.rps / plain.rps), cost(second.rps / plainAfter.rps))
+      // Throughput goes as the inverse of CPU per request: the plain slot's CPU over the variant's.
+      tally.cpuCosts.push(cost(plain.cpuUs / first.cpuUs), cost(plainAfter.cpuUs / second.cpuUs))
+      plain = await slot('plain', plainTally, false)
+    }
     if (variant.countsRequests) {
-      const sent = sentSinceProbe + 1
-      // The drop of `remaining` between the probes: every request sent since the first, the second probe too.
+      // The second probe is counted too.
+      const sent = variantSent + 1
       const drop = remainingBefore - (await probe())
       tally.counted = tally.counted === undefined || !Number.isFinite(drop) ? undefined : tally.counted + drop
       tally.countSent += sent
     }
-    await use(options.plain, true)
-    const plainAfter = await slot(plainTally)
-    tally.costs.push(costOf(variant, first.rps / plain.rps), costOf(variant, second.rps / plainAfter.rps))
-    // Throughput goes as the inverse of CPU per request: the plain slot's CPU over the variant's.
-    tally.cpuCosts.push(costOf(variant, plain.cpuUs / first.cpuUs), costOf(variant, plainAfter.cpuUs / second.cpuUs))
-    plain = plainAfter
+  } finally {
+    await pool.close()
   }
-}
-
-/** Waits until the gateway has applied a reload since `before` (the file watch), or asks for one with SIGHUP. */
-async function reloaded(options: CostOptions, service: Service, before: number): Promise<void> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const deadline = Date.now() + 2000
-    while (Date.now() < deadline) {
-      await sleep(50)
-      if ((await options.reloads(service.url)) > before) {
-        // The watch debounces change events: let a second reload of the same file pass before measuring.
-        await sleep(250)
-        return
-      }
-    }
-    service.child.kill('SIGHUP')
-  }
-  throw new Error('the gateway did not reload its config within 4 s')
 }
 
 function summarize(variant: CostVariant, tally: Tally): VariantCost {
@@ -292,7 +272,6 @@ function summarize(variant: CostVariant, tally: Tally): VariantCost {
   const perProcess = (costs: number[]) => tally.processStarts.map((start, index) => median(costs.slice(start, tally.processStarts[index + 1] ?? costs.length)))
   return {
     name: variant.name,
-    feature: variant.feature,
     costPct: median(tally.costs),
     lowPct: low,
     highPct: high,
@@ -312,8 +291,9 @@ function summarize(variant: CostVariant, tally: Tally): VariantCost {
   }
 }
 
-function costOf(variant: CostVariant, ratio: number): number {
-  return (variant.feature === 'with' ? 1 - ratio : 1 - 1 / ratio) * 100
+/** A pair's ratio (variant over plain) as a cost in percent. */
+function cost(ratio: number): number {
+  return (1 - ratio) * 100
 }
 
 function emptyTally(): Tally {
@@ -341,8 +321,11 @@ export function medianInterval(values: readonly number[]): [number, number] {
   return [sorted[low]!, sorted[high]!]
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
+/** The lines a gateway logged at warn level or above (pino's level >= 40), or its last lines when none. */
+function warnings(output: string): string {
+  const lines = output.split('\n').filter((line) => line !== '')
+  const warned = lines.filter((line) => /"level":[4-6]\d/.test(line))
+  return (warned.length > 0 ? warned : lines.slice(-10)).join('\n')
 }
 
 const pct = (value: number) => `${value.toFixed(1)}%`

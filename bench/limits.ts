@@ -1,8 +1,8 @@
 /**
- * Issue 3's part of `npm run bench`: the gateway with request-rate limits on (memory and Redis
- * counters) against the same gateway with none. Each limited gateway has one rule that never refuses
- * (a huge limit, per client), so every request is really counted against a counter, and the rule's
- * `x-ratelimit-remaining-requests` is read before and after the measured rounds to show it was.
+ * Issue 3's part of `npm run bench`: a route with request-rate limits (memory and Redis counters)
+ * against a route of the same gateway with none (bench/costs.ts). The limited route has one rule that
+ * never refuses (a huge limit, per client), so every request is really counted against a counter, and
+ * the rule's `x-ratelimit-remaining-requests` is read before and after the measured slots to show it was.
  */
 import { connect } from 'node:net'
 import { Redis } from 'ioredis'
@@ -13,9 +13,9 @@ export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 /** Far above anything the bench can send in a day: the rule counts every request and refuses none. */
 export const hugeLimit = '1000000000/day'
 
-/** The `limits:` section of a limited gateway's config. */
-export function limitsSection(backend: string): Record<string, unknown> {
-  return { backend, requests: [{ limit: hugeLimit, per: 'client' }] }
+/** The `limits:` section of a limited gateway's config: one rule per client on `route`. */
+export function limitsSection(backend: string, route: string): Record<string, unknown> {
+  return { backend, requests: [{ limit: hugeLimit, per: 'client', route }] }
 }
 
 /** The URL without its password, for printing and the JSON. */

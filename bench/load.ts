@@ -22,13 +22,15 @@ export interface LoadOptions {
   maxMs: number
   /** Read the body chunk by chunk and time the first one. */
   timeFirstByte?: boolean
+  /** Send over this pool (its keep-alive connections) and leave it open; by default a pool of `concurrency` connections is made and closed. */
+  pool?: Pool
 }
 
 const headers = { 'content-type': 'application/json', authorization: 'Bearer bench-client' }
 
 /** A closed-loop load generator: `concurrency` workers, each sending its next request when the last one finished. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const pool = new Pool(options.url, { connections: options.concurrency, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: 0, bodyTimeout: 0 })
+  const pool = options.pool ?? loadPool(options.url, options.concurrency)
   const latencies: number[] = []
   const firstByte: number[] = []
   let sent = 0
@@ -65,8 +67,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   }
   await Promise.all(Array.from({ length: options.concurrency }, worker))
   const seconds = (performance.now() - start) / 1000
-  await pool.close()
+  if (options.pool === undefined) await pool.close()
   return { requests: latencies.length, errors, seconds, latencies, firstByte, statuses }
+}
+
+/** A pool for runLoad: `connections` keep-alive connections, no pipelining, no timeouts. */
+export function loadPool(url: string, connections: number): Pool {
+  return new Pool(url, { connections, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: 0, bodyTimeout: 0 })
 }
 
 function noop(): void {}

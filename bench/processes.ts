@@ -9,6 +9,8 @@ export interface Service {
   child: ChildProcess
   pid: number
   url: string
+  /** What the process printed (stdout and stderr), for a report when something went wrong. */
+  output(): string
   stop(): Promise<void>
 }
 
@@ -54,6 +56,7 @@ export async function startProcess(argv: string[], healthPath: string, port: num
     child,
     pid: child.pid!,
     url,
+    output: () => output,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve()

@@ -11,19 +11,19 @@ import { fileURLToPath } from 'node:url'
 import { Pool } from 'undici'
 import { stringify } from 'yaml'
 import { measureCache } from './cache.js'
-import { measureCosts, type CostRelay, type CostVariant } from './costs.js'
+import { costRoutes, measureCosts, type CostRelay, type CostVariant } from './costs.js'
 import { limiterLogicMicros } from './limiter-logic.js'
-import { percentile, runLoad, type LoadResult } from './load.js'
+import { loadPool, percentile, runLoad, type LoadResult } from './load.js'
 import { limitsSection, redactedUrl, RedisCpu, redisReachable, redisUrl, remainingRequests } from './limits.js'
-import { appliedReloads, recordsIn } from './gateway-state.js'
+import { recordsIn } from './gateway-state.js'
 import { cpuMicros, freePort, rssMb, startProcess, startService, type Service } from './processes.js'
 import { printCosts, printReport, type BenchReport } from './report.js'
 
 const quick = process.argv.includes('--quick')
 /** Only the costs of limits and records (issues 3 and 5): `npm run bench -- --costs-only`. */
 const costsOnly = process.argv.includes('--costs-only')
-/** `--processes-per-variant N`: more pairs for a tighter interval (default 4, 1 with --quick). */
-const processesPerVariant = numberAfter('--processes-per-variant') ?? (quick ? 1 : 4)
+/** `--processes-per-variant N`: more pairs for a tighter interval (default 2, 1 with --quick), a minute each. */
+const processesPerVariant = numberAfter('--processes-per-variant') ?? (quick ? 1 : 2)
 /** `--variants control,memory-limits`: only these cost variants (names with - for spaces). */
 const onlyVariants = process.argv.includes('--variants') ? (process.argv[process.argv.indexOf('--variants') + 1] ?? '').split(',').map((name) => name.replace(/-/g, ' ')) : undefined
 
@@ -73,35 +73,44 @@ async function main(): Promise<void> {
       const caching = await startRelay('cache', { ...baseConfig, routes: baseConfig.routes.map((route) => ({ ...route, cache: 'always' })) })
       report = await measure(mock, relay, reference, caching)
     }
-    // Issues 3 and 5: what limits and records cost, each variant in gateway processes of its own (bench/costs.ts).
+    // Issues 3 and 5: what limits and records cost, each variant in gateway processes of its own, on
+    // two routes that differ only in the feature (bench/costs.ts).
+    const upstreams = baseConfig.routes[0]!.upstreams
+    const costConfig = (variant: Record<string, unknown> = {}, plain: Record<string, unknown> = {}) => ({
+      log: baseConfig.log,
+      routes: [
+        { path: costRoutes.plain, type: 'openai', upstreams, ...plain },
+        { path: costRoutes.variant, type: 'openai', upstreams, ...variant },
+      ],
+    })
     const allVariants: CostVariant[] = [
-      { name: 'control', config: baseConfig, feature: 'with' },
-      { name: 'memory limits', config: { ...baseConfig, limits: limitsSection('memory') }, feature: 'with', countsRequests: true },
-      ...(redisSkipped === undefined ? [{ name: 'Redis limits', config: { ...baseConfig, limits: limitsSection(redisUrl) }, feature: 'with' as const, countsRequests: true, usesRedis: true }] : []),
-      { name: 'records off', config: { ...baseConfig, records: { backend: 'none' } }, feature: 'without', recordsOff: true },
-      // Records kept open but level none: no record is built or written, and the store and its thread
-      // stay up across the switch, where with 'records off' each switch back starts a new thread
-      // (about 60 ms of CPU). Measured both ways on 2026-12-03, neither read consistently lower.
-      { name: 'records level none', config: { ...baseConfig, records: { level: 'none' } }, feature: 'without', recordsOff: true },
+      { name: 'control', config: costConfig(), recorded: ['plain', 'variant'] },
+      { name: 'memory limits', config: { ...costConfig(), limits: limitsSection('memory', costRoutes.variant) }, recorded: ['plain', 'variant'], countsRequests: true },
+      ...(redisSkipped === undefined
+        ? [{ name: 'Redis limits', config: { ...costConfig(), limits: limitsSection(redisUrl, costRoutes.variant) }, recorded: ['plain', 'variant'] as const, countsRequests: true, usesRedis: true }]
+        : []),
+      // Records at the default level (meta) on /variant, none on /plain: the store is open in both
+      // slots, and a request of /plain builds and writes nothing. The plain route's first slot starts
+      // 1.1 s after the variant's last one, past the writer's 1 s flush: the variant's last batch is written by then.
+      { name: 'records', config: costConfig({}, { records: 'none' }), recorded: ['variant'], leadAfterVariantMs: 1100 },
     ]
     const variants = onlyVariants === undefined ? allVariants : allVariants.filter((variant) => onlyVariants.includes(variant.name))
     if (variants.length === 0) throw new Error(`--variants matched none of: ${allVariants.map((variant) => variant.name.replace(/ /g, '-')).join(', ')}`)
     const startCostRelay = async (name: string, config: Record<string, unknown>): Promise<CostRelay> => {
       const service = await startRelay(name, config)
-      const configFile = join(dir, `${name}.yaml`)
-      return { service, writeConfig: (next) => writeFileSync(configFile, stringify(next)), recordsWritten: () => recordsIn(join(dir, `data-${name}`)) }
+      return { service, recordsWritten: () => recordsIn(join(dir, `data-${name}`)) }
     }
     const costs = await measureCosts({
-      plain: baseConfig,
       variants,
       processesPerVariant,
-      quads: 3,
-      slotMs: 1500,
+      measureMs: 60_000 * scale,
+      slotMs: 300,
+      leadMs: 50,
       warmMs: 3000 * scale,
       start: startCostRelay,
-      load: (url, concurrency, maxRequests, maxMs) => runLoad({ url, path: chatPath, body: plainBody, concurrency, maxRequests, maxMs }),
-      reloads: appliedReloads,
-      remaining: (url) => remainingRequests(url, chatPath, plainBody),
+      pool: (url) => loadPool(url, 64),
+      load: (pool, url, path, maxMs) => runLoad({ pool, url, path, body: plainBody, concurrency: 64, maxRequests: Infinity, maxMs }),
+      remaining: (url, path) => remainingRequests(url, path, plainBody),
       redisCpuMicros: async () => redisCpu?.micros(),
       progress: (line) => console.log(`costs (issues 3 and 5): ${line}`),
     })
