@@ -4,7 +4,7 @@ import type { WindowLimit } from '../storage/types.js'
 
 /** What a request took from its token quotas on admission; settled once its answer is known. */
 export interface TokenReservation {
-  windows: WindowLimit[]
+  readonly windows: readonly WindowLimit[]
   /** Tokens taken: the prompt estimate plus the request's max output. */
   reserved: number
   promptEstimate: number

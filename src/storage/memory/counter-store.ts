@@ -55,30 +55,35 @@ export class MemoryCounterStore implements CounterStore {
   consumeNow(limits: readonly WindowLimit[], amount: number, strategy: WindowStrategy, now = Date.now()): ConsumeResult {
     if (!(Number.isFinite(amount) && amount >= 0)) throw new RangeError(`consume: amount must be a finite number >= 0 (got ${amount})`)
     const window = windowFor(strategy)
-    const counters = limits.map((limit) => this.#load(checkLimit(limit), window, now))
-
+    // Plain loops over a preallocated array: map/forEach closures showed in the limiter's profile.
+    const count = limits.length
+    const counters: Counter[] = new Array(count)
     let admitted = true
     let retryAfterMs = 0
-    limits.forEach((limit, i) => {
-      const counter = counters[i]!
+    for (let i = 0; i < count; i++) {
+      const limit = checkLimit(limits[i]!)
+      const counter = (counters[i] = this.#load(limit, window, now))
       if (window.used(counter, limit.windowMs, now) + amount > limit.limit) {
         admitted = false
         retryAfterMs = Math.max(retryAfterMs, window.retryAfter(counter, limit.limit, amount, limit.windowMs, now))
       }
-    })
+    }
     // amount 0 is a pure check: it must not create keys or, for elastic expiry, push an expiry.
     if (admitted && amount > 0) {
-      limits.forEach((limit, i) => {
+      for (let i = 0; i < count; i++) {
+        const limit = limits[i]!
         window.add(counters[i]!, amount, limit.windowMs, now)
         this.#save(limit.key, counters[i]!)
-      })
+      }
     }
-    const states = limits.map((limit, i): WindowState => {
+    const states: WindowState[] = new Array(count)
+    for (let i = 0; i < count; i++) {
+      const limit = limits[i]!
       const counter = counters[i]!
       // Floored: moving-window counts are fractional, and headers want whole units.
       const remaining = Math.max(0, Math.floor(limit.limit - window.used(counter, limit.windowMs, now)))
-      return { limit: limit.limit, remaining, resetAt: window.resetAt(counter, limit.windowMs) }
-    })
+      states[i] = { limit: limit.limit, remaining, resetAt: window.resetAt(counter, limit.windowMs) }
+    }
     return { admitted, states, retryAfterMs }
   }
 
