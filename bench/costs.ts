@@ -11,10 +11,12 @@
  * - both sides of a pair run in the same process, a few hundred ms apart, so the process and the
  *   machine's drift cancel;
  * - both routes stay warm all along: nothing is reloaded or reoptimized between slots;
- * - slots are short, so a minute gives about a hundred pairs.
+ * - slots are short, so a minute gives about eighty pairs.
  * A design that switched one process between two configs by reload, in slots of 1.5 s, gave 90%
  * intervals 20 to 60 points wide for 24 pairs; this one, on the same machine on the same day (see
- * README), about 3 points for 170 pairs.
+ * README), 2 to 3 points for a control of 230 pairs. Pairs plain / variant / variant / plain, where
+ * every plain slot came right after a switch of route, measured that control at -0.8% with its 90%
+ * interval below zero: hence each pair here has one slot after a switch and one not, by turns.
  *
  * The cost is the median over all pairs, with a distribution-free 90% interval (which assumes
  * independent pairs: the per-process medians show how far that holds); the same pairs are also
@@ -241,8 +243,6 @@ async function measureOneProcess(
     const end = performance.now() + options.measureMs
     // Slots plain, plain, variant, variant, plain, plain...: each pair is a slot that follows a switch
     // of route beside one that does not, the switch on the plain side and the variant side in turn.
-    // (Pairs plain / variant / variant / plain, where every plain slot followed a switch, measured a
-    // control of two identical routes at -0.8%, its 90% interval below zero.)
     await slot('plain', plainTally, true)
     let plain = await slot('plain', plainTally, false)
     while (performance.now() < end) {
