@@ -1,8 +1,8 @@
 /**
  * Issue 3, beside the c=64 comparison: the memory limiter's own work per request, timed in this
  * process without sockets (rule matching, the counter check-and-add, the x-ratelimit-* header
- * values). On this shared 2-core VM the throughput comparison swings by more than the limiter
- * costs; this figure says how much of it the limiter itself can be.
+ * values). The throughput comparison also counts what surrounds it (three more headers to write
+ * and for the client to parse); this figure says how much of that cost is the limiter's own work.
  */
 import { LimitRules } from '../src/limits/limit-rules.js'
 import { rateHeaders } from '../src/limits/rate-headers.js'
