@@ -3,6 +3,7 @@ import { hashToken } from './access/client-keys.js'
 import { RelayError } from './errors.js'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { pathnameOf } from './http/pathname.js'
+import { answerClientError } from './http/client-error.js'
 import { createRelayListener } from './http/relay-handler.js'
 import { installErrorReplies } from './http/reply-error.js'
 import { assignRequestId } from './http/request-id.js'
@@ -33,6 +34,7 @@ export function buildApp(holder: RuntimeHolder, state: AppState = { accepting: t
     // Streams may run for minutes; idle keep-alive sockets are closed at shutdown.
     forceCloseConnections: 'idle',
     return503OnClosing: false,
+    clientErrorHandler: answerClientError,
     serverFactory: (fastifyHandler) =>
       createServer({ keepAliveTimeout: 72_000, noDelay: true }, (request: IncomingMessage, response: ServerResponse) => {
         if (isGatewayEndpoint(request.url)) fastifyHandler(request, response)

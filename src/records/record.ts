@@ -30,6 +30,8 @@ export interface RecordContent {
   toolCalls?: unknown
   /** Request headers, already passed through redactHeaders(). */
   headers?: Record<string, string>
+  /** Set when a part could not be stored (e.g. JSON nested too deep to serialise): which part, and why. */
+  omitted?: string
 }
 
 export interface RequestRecord {

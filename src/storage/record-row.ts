@@ -68,6 +68,30 @@ function jsonNumber(value: number): string {
   return Number.isFinite(value) ? String(value) : 'null'
 }
 
+/**
+ * The content as JSON text. A part that cannot be serialised (nested too deep for the stack, say) is
+ * left out and named in `omitted`: the record is kept, and one hostile body never fails the batch
+ * it is written in, which would drop every other request's record with it (issue 13, point 4).
+ */
+export function contentJson(content: RecordContent): string {
+  try {
+    return JSON.stringify(content)
+  } catch (error) {
+    const kept: Record<string, unknown> = {}
+    const omitted: string[] = []
+    for (const [part, value] of Object.entries(content)) {
+      try {
+        JSON.stringify(value)
+        kept[part] = value
+      } catch {
+        omitted.push(part)
+      }
+    }
+    kept.omitted = `${omitted.join(', ') || 'content'} not stored: ${error instanceof Error ? error.message : String(error)}`
+    return JSON.stringify(kept)
+  }
+}
+
 /** The record's values in recordColumns order. */
 export function rowValues(record: RequestRecord): RowValue[] {
   return [
@@ -94,7 +118,7 @@ export function rowValues(record: RequestRecord): RowValue[] {
     record.cache ?? null,
     record.error ?? null,
     record.level,
-    record.content === undefined ? null : JSON.stringify(record.content),
+    record.content === undefined ? null : contentJson(record.content),
   ]
 }
 

@@ -71,6 +71,24 @@ export function recordStoreContract(name: string, create: () => Promise<RecordSt
       assert.deepEqual(await store.query({}), [record])
     })
 
+    test('issue 13.4: content that cannot be serialised is stored without that part, saying so, and the rest of its batch with it', async (t) => {
+      let deep: unknown = 'bottom'
+      for (let level = 0; level < 20_000; level++) deep = [deep]
+      const hostile = minimalRecord('deep', T0 + 1, { level: 'full', content: { request: deep, response: 'the answer survives', headers: { 'user-agent': 'x' } } })
+      const before = fullRecord('before', T0)
+      const after = minimalRecord('after', T0 + 2, { level: 'full', content: { response: 'fine too' } })
+      const store = await open(t, [before, hostile, after])
+      const stored = new Map((await store.query({})).map((record) => [record.id, record]))
+      assert.deepEqual([...stored.keys()].sort(), ['after', 'before', 'deep'])
+      assert.deepEqual(stored.get('before'), before)
+      assert.deepEqual(stored.get('after'), after)
+      const content = stored.get('deep')?.content
+      assert.equal(content?.request, undefined)
+      assert.equal(content?.response, 'the answer survives')
+      assert.deepEqual(content?.headers, { 'user-agent': 'x' })
+      assert.match(content?.omitted ?? '', /^request not stored: Maximum call stack size exceeded/)
+    })
+
     test('a minimal record comes back without fields it did not have', async (t) => {
       const record = minimalRecord('req-min', T0)
       const store = await open(t, [record])

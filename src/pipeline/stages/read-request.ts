@@ -1,4 +1,5 @@
 import { RelayError } from '../../errors.js'
+import { maxJsonDepth, nestsDeeperThan } from '../../http/json-depth.js'
 import { readMultipartField } from '../../http/multipart-field.js'
 import type { RelayContext } from '../context.js'
 
@@ -34,6 +35,9 @@ function readOpenAIJson(ctx: RelayContext, body: Buffer): void {
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new RelayError('RELAY_ERR_BAD_JSON', 'The request body must be a JSON object.')
+  }
+  if (nestsDeeperThan(parsed)) {
+    throw new RelayError('RELAY_ERR_BAD_JSON', `The request body nests arrays and objects more than ${maxJsonDepth} levels deep.`)
   }
   const json = parsed as Record<string, unknown>
   const { model, stream } = json

@@ -1,16 +1,13 @@
 import { RelayError } from '../../errors.js'
-import { pathnameOf } from '../../http/pathname.js'
+import { hasDotSegment, pathnameOf } from '../../http/pathname.js'
 import type { RelayContext } from '../context.js'
-
-/** A `.` or `..` path segment could climb out of an upstream's base path; no API uses them. */
-const dotSegment = /(^|\/)\.\.?(\/|$)/
 
 /** Path → route (longest prefix first, whole segments). */
 export function selectRoute(ctx: RelayContext): undefined {
   const pathname = pathnameOf(ctx.url)
   ctx.pathname = pathname
-  if (pathname.includes('/.') && dotSegment.test(pathname)) {
-    throw new RelayError('RELAY_ERR_BAD_PATH', 'The path must not contain "." or ".." segments.')
+  if (hasDotSegment(pathname)) {
+    throw new RelayError('RELAY_ERR_BAD_PATH', 'The path must not contain "." or ".." segments, plain or percent-encoded.')
   }
   const match = ctx.runtime.routes.match(ctx.url, pathname)
   if (match === undefined) throw new RelayError('RELAY_ERR_NO_ROUTE', `No route serves the path ${pathname}.`)
