@@ -19,6 +19,7 @@ import { createCacheStore, type CacheStoreOptions } from './storage/cache-store.
 import { createCounterStore } from './storage/counter-store.js'
 import type { CounterStore } from './storage/types.js'
 import { createDispatcher } from './upstream/client.js'
+import { KeptResource, type PreparedResource } from './kept-resource.js'
 
 /** Request-rate limits and token quotas, present when the config has rules. */
 export interface LimitsRuntime {
@@ -56,24 +57,33 @@ export interface Runtime {
 
 /**
  * Holds the current Runtime. A reload builds and checks a complete new one, then swaps one
- * reference: requests in flight finish on the runtime they started with.
+ * reference: requests in flight finish on the runtime they started with. Stores, the upstream pool,
+ * the record writer and the notice senders outlive reloads while their settings stay; one a reload
+ * replaces is closed only once the new runtime is in place (kept-resource.ts).
  */
 export class RuntimeHolder {
   current: Runtime
   readonly metrics = new GatewayMetrics()
-  private dispatcherKey: string
+  readonly #dispatcher = new KeptResource<Dispatcher>((dispatcher) => {
+    // close() lets requests in flight on the old pool finish first.
+    void dispatcher.close().catch((error: unknown) => this.current.logger.warn({ err: error }, 'closing the previous upstream pool failed'))
+  })
   /** Counters outlive reloads (a reload must not reset everyone's limits); replaced only when the backend changes. */
-  private counters: { key: string; store: CounterStore; watch: BackendWatch } | undefined
+  readonly #counters = new KeptResource<{ store: CounterStore; watch: BackendWatch }>(({ store }) => {
+    void store.close().catch((error: unknown) => this.current.logger.warn({ err: error }, 'closing the previous counter store failed'))
+  })
   /** Cached answers outlive reloads too; replaced only when the cache store's settings change. */
-  private answers: { key: string; cache: AnswerCache } | undefined
+  readonly #answers = new KeptResource<AnswerCache>((cache) => {
+    void cache.close().catch((error: unknown) => this.current.logger.warn({ err: error }, 'closing the previous cache store failed'))
+  })
   /** The record writer outlives reloads while records go to the same place. */
-  private records: RecordsRuntime | undefined
+  readonly #records = new KeptResource<RecordsRuntime>((records) => this.retire(records.writer))
+  /** Notices outlive reloads while their settings stay, so dedup and rate limits carry on. */
+  readonly #notices = new KeptResource<NoticeDispatcher>((dispatcher) => void dispatcher.close())
   /** Writers a reload replaced, still writing what they hold: shutdown waits for them too. */
   private readonly retiredWriters = new Set<RecordWriter>()
   /** Records dropped by replaced writers that have closed: the dropped gauge counts the process's life. */
   private droppedByClosedWriters = 0
-  /** Notices outlive reloads while their settings stay, so dedup and rate limits carry on. */
-  private notices: { key: string; dispatcher: NoticeDispatcher | undefined } | undefined
 
   constructor(config: Readonly<Config>, logger: Logger) {
     const health = new HealthBook(config.failover.cooldown)
@@ -85,58 +95,58 @@ export class RuntimeHolder {
     this.metrics.upstreamStatesSource = () =>
       this.current.routes.routes.flatMap((route) => route.upstreams.map((upstream) => ({ upstream: upstream.name, up: !this.current.health.isCooling(upstream.id) })))
     this.metrics.recordsDroppedSource = () => {
-      let dropped = this.droppedByClosedWriters + (this.records?.writer.dropped ?? 0)
+      let dropped = this.droppedByClosedWriters + (this.#records.value?.writer.dropped ?? 0)
       for (const writer of this.retiredWriters) dropped += writer.dropped
       return dropped
     }
-    this.dispatcherKey = dispatcherKeyOf(config)
-    const dispatcher = createDispatcher({ connectTimeout: config.timeouts.connect, proxy: config.proxy })
-    this.current = build(config, logger, this.metrics, health, dispatcher, this.limitsFor(config, logger), this.cacheFor(config, logger), this.recordsFor(config, logger), this.noticesFor(config, logger))
+    this.metrics.cacheEvictionsSource = () => this.#answers.value?.store.evictions ?? 0
+    const { runtime, commit } = this.assemble(config, logger, health)
+    this.current = runtime
+    commit()
   }
 
+  /** Builds a runtime for `config` and makes it current; throws (and changes nothing) if it cannot be built. */
   swap(config: Readonly<Config>): void {
     const previous = this.current
-    const key = dispatcherKeyOf(config)
-    let dispatcher = previous.dispatcher
-    if (key !== this.dispatcherKey) {
-      dispatcher = createDispatcher({ connectTimeout: config.timeouts.connect, proxy: config.proxy })
-      // close() lets requests in flight on the old dispatcher finish first.
-      void previous.dispatcher.close().catch((error: unknown) => previous.logger.warn({ err: error }, 'closing the previous upstream pool failed'))
-      this.dispatcherKey = key
-    }
+    const { runtime, commit } = this.assemble(config, previous.logger, previous.health)
     previous.health.policy = config.failover.cooldown
-    this.current = build(
-      config,
-      previous.logger,
-      this.metrics,
-      previous.health,
-      dispatcher,
-      this.limitsFor(config, previous.logger),
-      this.cacheFor(config, previous.logger),
-      this.recordsFor(config, previous.logger),
-      this.noticesFor(config, previous.logger),
-    )
+    this.current = runtime
+    commit()
   }
 
   async close(): Promise<void> {
     await this.current.dispatcher.close()
-    await this.counters?.store.close()
-    await this.answers?.cache.close()
+    await this.#counters.value?.store.close()
+    await this.#answers.value?.close()
     // Last: SIGTERM writes every record still queued (bounded by the writer's close timeout), also
     // what a writer replaced by a recent reload still holds.
     // (A retired writer's failure was logged by retire().)
-    await Promise.all([this.records?.writer.close(), ...[...this.retiredWriters].map((writer) => writer.close().catch(() => {}))])
-    await this.notices?.dispatcher?.close()
+    await Promise.all([this.#records.value?.writer.close(), ...[...this.retiredWriters].map((writer) => writer.close().catch(() => {}))])
+    await this.#notices.value?.close()
   }
 
-  private noticesFor(config: Readonly<Config>, logger: Logger): NoticeDispatcher | undefined {
-    const key = JSON.stringify(config.notify ?? null)
-    if (this.notices?.key !== key) {
-      const previous = this.notices?.dispatcher
-      this.notices = { key, dispatcher: createNotifiers(config.notify, logger) }
-      if (previous !== undefined) void previous.close()
+  /**
+   * Everything a runtime for `config` needs, with the resources it would replace still open: commit()
+   * after the runtime is in place retires them. If anything throws, what was opened is closed again.
+   */
+  private assemble(config: Readonly<Config>, logger: Logger, health: HealthBook): { runtime: Runtime; commit: () => void } {
+    const prepared: PreparedResource<unknown>[] = []
+    const take = <T>(resource: PreparedResource<T>): T | undefined => {
+      prepared.push(resource)
+      return resource.value
     }
-    return this.notices.dispatcher
+    try {
+      const dispatcher = take(this.#dispatcher.prepare(`${config.proxy ?? ''} ${config.timeouts.connect}`, () => createDispatcher({ connectTimeout: config.timeouts.connect, proxy: config.proxy })))!
+      const limits = this.limitsFor(config, logger, take)
+      const cache = take(this.cacheFor(config, logger))
+      const records = take(this.#records.prepare(config.records.backend === 'none' ? undefined : recordsKey(config), () => openRecords(config, logger)))
+      const notices = take(this.#notices.prepare(JSON.stringify(config.notify ?? null), () => createNotifiers(config.notify, logger)))
+      const runtime = build(config, logger, this.metrics, health, dispatcher, limits, cache, records, notices)
+      return { runtime, commit: () => prepared.forEach((resource) => resource.commit()) }
+    } catch (error) {
+      prepared.forEach((resource) => resource.discard())
+      throw error
+    }
   }
 
   /** The upstream of a health id in the current config, with its route. */
@@ -149,7 +159,7 @@ export class RuntimeHolder {
   }
 
   private noticeCooldown(id: string, untilMs: number, reason: string): void {
-    const dispatcher = this.notices?.dispatcher
+    const dispatcher = this.#notices.value
     if (dispatcher === undefined) return
     const named = this.upstreamNamed(id)
     dispatcher.notify({
@@ -161,22 +171,12 @@ export class RuntimeHolder {
     })
   }
 
-  private recordsFor(config: Readonly<Config>, logger: Logger): RecordsRuntime | undefined {
-    const key = config.records.backend === 'none' ? undefined : recordsKey(config)
-    if (this.records?.key !== key) {
-      const previous = this.records
-      this.records = key === undefined ? undefined : openRecords(config, logger)
-      if (previous !== undefined) this.retire(previous.writer, logger)
-    }
-    return this.records
-  }
-
   /** Closes a writer a reload replaced; its drops stay counted once it is gone. */
-  private retire(writer: RecordWriter, logger: Logger): void {
+  private retire(writer: RecordWriter): void {
     this.retiredWriters.add(writer)
     void writer
       .close()
-      .catch((error: unknown) => logger.warn({ err: error }, 'closing the previous record writer failed'))
+      .catch((error: unknown) => this.current.logger.warn({ err: error }, 'closing the previous record writer failed'))
       .finally(() => {
         this.retiredWriters.delete(writer)
         this.droppedByClosedWriters += writer.dropped
@@ -184,25 +184,16 @@ export class RuntimeHolder {
   }
 
   /** The answer cache when some route caches; its store is opened once and kept while its settings stay. */
-  private cacheFor(config: Readonly<Config>, logger: Logger): AnswerCache | undefined {
+  private cacheFor(config: Readonly<Config>, logger: Logger): PreparedResource<AnswerCache> {
     const options = config.routes.some((route) => route.cache !== undefined && route.cache.mode !== 'off') ? cacheStoreOptions(config) : undefined
-    const key = options === undefined ? undefined : JSON.stringify(options)
-    if (this.answers?.key !== key) {
-      const previous = this.answers
-      this.answers = undefined
-      if (options !== undefined && key !== undefined) {
-        const watch = new BackendWatch(logger, cacheWatchMessages, this.metrics.cacheBackendErrors)
-        const cache = new AnswerCache(createCacheStore(options), this.metrics, watch)
-        this.answers = { key, cache }
-        this.metrics.cacheEvictionsSource = () => cache.store.evictions
-      }
-      if (previous !== undefined) void previous.cache.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the previous cache store failed'))
-    }
-    return this.answers?.cache
+    return this.#answers.prepare(options === undefined ? undefined : JSON.stringify(options), () => {
+      const watch = new BackendWatch(logger, cacheWatchMessages, this.metrics.cacheBackendErrors)
+      return new AnswerCache(createCacheStore(options!), this.metrics, watch)
+    })
   }
 
   /** The config's limits with the counters they count in; undefined (and no store open) when no rule limits anything. */
-  private limitsFor(config: Readonly<Config>, logger: Logger): LimitsRuntime | undefined {
+  private limitsFor(config: Readonly<Config>, logger: Logger, take: <T>(resource: PreparedResource<T>) => T | undefined): LimitsRuntime | undefined {
     const limits = config.limits
     const requests = limits === undefined ? undefined : new LimitRules('rq', limits.requests, limits.global)
     const tokenRules = limits === undefined ? undefined : new LimitRules('tk', limits.tokens)
@@ -211,13 +202,11 @@ export class RuntimeHolder {
     if (tokens !== undefined) loadTokenizer().catch((error: unknown) => logger.error({ err: error }, 'the tokenizer failed to load: token estimates are rough (4 characters per token)'))
     const active = requests?.active === true || tokens !== undefined
     const key = limits === undefined || !active ? undefined : `${limits.backend} ${limits.backendTimeout} ${limits.onBackendError}`
-    if (this.counters?.key !== key) {
-      const previous = this.counters
-      this.counters = key === undefined || limits === undefined ? undefined : { key, store: createCounterStore(limits), watch: new BackendWatch(logger, limitsWatchMessages(limits.onBackendError), this.metrics.limitBackendErrors) }
-      if (previous !== undefined) void previous.store.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the previous counter store failed'))
-    }
-    if (this.counters === undefined || limits === undefined || requests === undefined) return undefined
-    return { config: limits, requests, tokens, store: this.counters.store, watch: this.counters.watch }
+    const counters = take(
+      this.#counters.prepare(key, () => ({ store: createCounterStore(limits!), watch: new BackendWatch(logger, limitsWatchMessages(limits!.onBackendError), this.metrics.limitBackendErrors) })),
+    )
+    if (counters === undefined || limits === undefined || requests === undefined) return undefined
+    return { config: limits, requests, tokens, store: counters.store, watch: counters.watch }
   }
 }
 
@@ -248,10 +237,6 @@ function build(
     notices,
     streamPacing: StreamPacing.compile(config.limits?.streamPacing ?? []),
   }
-}
-
-function dispatcherKeyOf(config: Readonly<Config>): string {
-  return `${config.proxy ?? ''} ${config.timeouts.connect}`
 }
 
 function limitsWatchMessages(policy: LimitsConfig['onBackendError']) {

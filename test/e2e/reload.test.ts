@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import OpenAI from 'openai'
 import { Agent, request } from 'undici'
@@ -6,6 +8,7 @@ import type { ConfigInput } from '../../src/config/schema.js'
 import { metricValue } from '../helpers/metrics.js'
 import { startMock } from '../helpers/mock.js'
 import { eventually, startRelay, type TestRelay } from '../helpers/relay.js'
+import { withinOneWindow } from '../helpers/windows.js'
 
 // Issue 2, point 2: editing the config file (or SIGHUP) reloads it; requests in flight finish on the old
 // config; a broken new config is refused with a log line and the old one stays.
@@ -153,4 +156,35 @@ test('a request in flight finishes on the old config while new requests use the 
   assert.equal(old.requests.length, 1)
   assert.equal(old.requests[0]!.headers.authorization, 'Bearer sk-old')
   assert.equal(old.aborted(), 0)
+})
+
+test('issue 14: a reload whose runtime cannot be built leaves the running config on open stores (counters and cache kept)', async (t) => {
+  const mock = await startMock(t)
+  const relay = await startRelay(t, {
+    limits: { requests: [{ limit: '3/hour', per: 'global' }] },
+    routes: [{ path: '/', cache: 'always', upstreams: [{ name: 'main', url: mock.url, keys: ['sk-old'] }] }],
+  }, { failOnErrorLogs: false })
+  const client = new OpenAI({ apiKey: 'client', baseURL: `${relay.url}/v1`, maxRetries: 0 })
+  await withinOneWindow(3_600_000, 10_000)
+  await chat(client)
+  await chat(client)
+  assert.equal(mock.requests.length, 1, 'the second request was a cache hit')
+  const runtime = relay.holder.current
+
+  // Valid by the schema, but not buildable: a new counter store is opened first (another backend
+  // spelling), then the SQLite cache cannot open its file (its folder would be inside a plain file).
+  // Nothing of the running config may be closed.
+  writeFileSync(join(relay.dir, 'blocker'), 'a file, not a folder')
+  relay.writeConfig({
+    limits: { backend: 'memory://', requests: [{ limit: '3/hour', per: 'global' }] },
+    cache: { backend: 'sqlite', path: join(relay.dir, 'blocker', 'cache.sqlite') },
+    routes: [{ path: '/', cache: 'always', upstreams: [{ name: 'main', url: mock.url, keys: ['sk-old'] }] }],
+  })
+  assert.equal(relay.reloader.reload('test'), false)
+  assert.equal(relay.holder.current, runtime, 'the running config stays')
+  assert.match(entries(relay).find((entry) => entry.msg.includes('config reload refused'))?.problem ?? '', /ENOTDIR|EEXIST|not a directory/i)
+
+  await chat(client)
+  assert.equal(mock.requests.length, 1, 'the cache store is still open: a third hit')
+  await assert.rejects(chat(client), (error: { status?: number }) => error.status === 429, 'the counters still count: the fourth request is over 3/hour')
 })
