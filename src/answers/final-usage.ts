@@ -13,5 +13,5 @@ export function finalUsage(ctx: RelayContext): Usage | undefined {
   if (meter === undefined || ctx.json === undefined || status === undefined || status >= 400) return undefined
   const json = ctx.json
   // Estimated only when the answer reported no usage.
-  return meter.usage(ctx.tokenReservation?.promptEstimate ?? (() => estimatePromptTokens(json)))
+  return meter.usageOr(ctx.tokenReservation?.promptEstimate ?? (() => estimatePromptTokens(json)))
 }

@@ -1,6 +1,6 @@
 import { errors } from 'undici'
 import { withoutNullUsage } from '../answers/stream-usage.js'
-import type { UsageMeter } from '../answers/usage-meter.js'
+import { OpenAIAnswerTap } from '../dialects/openai-chat/tap.js'
 import { RelayError } from '../errors.js'
 import { StreamPacer } from '../limits/stream-pacing.js'
 import type { RelayContext } from '../pipeline/context.js'
@@ -34,9 +34,10 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: U
   // Only a stream on a paced route gets a pacer; every other answer keeps the direct path below.
   const gapMs = isEventStream ? (ctx.runtime.streamPacing?.gapFor(ctx) ?? 0) : 0
   // Usage is read from streams and JSON answers; other bodies (audio, files) cost no extra work.
-  const meter = isEventStream || (typeof contentType === 'string' && contentType.includes('json')) ? ctx.usageMeter : undefined
+  const meter = ctx.usageMeter
+  const tap = meter !== undefined && (isEventStream || (typeof contentType === 'string' && contentType.includes('json'))) ? new OpenAIAnswerTap(meter) : undefined
   // A stream is cut into events only when something needs whole events; otherwise chunks pass as they come.
-  const byEvent = isEventStream && (gapMs > 0 || meter !== undefined || ctx.hideStreamUsage)
+  const byEvent = isEventStream && (gapMs > 0 || tap !== undefined || ctx.hideStreamUsage)
 
   return new Promise<void>((resolve) => {
     // Timed here rather than by undici's bodyTimeout, whose ~0.5 s clock ticks make short limits fire late. 0 = no limit.
@@ -63,7 +64,7 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: U
       }
       return false
     }
-    const events = byEvent ? new EventRelay(ctx, meter, write) : undefined
+    const events = byEvent ? new EventRelay(ctx, tap, write) : undefined
     // Everything written has been handed over; `last` runs once a paced queue has drained too.
     const flushThen = (last: () => void) => (pacer !== undefined ? pacer.finish(last) : last())
     if (isEventStream) ctx.runtime.metrics.streamsInFlight.inc()
@@ -79,14 +80,14 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: U
         idleTimer?.refresh()
         ctx.firstByteAt ??= performance.now()
         if (events !== undefined) return events.push(chunk)
-        meter?.chunk(chunk)
+        tap?.chunk(chunk)
         return write(chunk)
       },
       end() {
         clearTimeout(idleTimer)
         // A clean end also sends a trailing event that lacked its blank line.
         events?.finish(true)
-        if (!isEventStream) meter?.end()
+        if (!isEventStream) tap?.end()
         flushThen(() => endAnswer(ctx))
       },
       error(error) {
@@ -113,7 +114,7 @@ class EventRelay {
 
   constructor(
     private readonly ctx: RelayContext,
-    private readonly meter: UsageMeter | undefined,
+    private readonly tap: OpenAIAnswerTap | undefined,
     private readonly write: (event: Buffer) => boolean,
   ) {}
 
@@ -131,7 +132,7 @@ class EventRelay {
   }
 
   private relay(event: Buffer): boolean {
-    const usageOnly = this.meter?.event(event) ?? false
+    const usageOnly = this.tap?.event(event) ?? false
     if (!this.ctx.hideStreamUsage) return this.write(event)
     if (usageOnly) return true
     return this.write(withoutNullUsage(event))

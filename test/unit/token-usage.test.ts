@@ -3,10 +3,18 @@ import { test } from 'node:test'
 import { ChatAssembler } from '../../src/answers/chat-assembler.js'
 import { withoutNullUsage } from '../../src/answers/stream-usage.js'
 import { UsageMeter } from '../../src/answers/usage-meter.js'
+import { OpenAIChunkReader, readAnswer } from '../../src/dialects/openai-chat/read.js'
+import { OpenAIAnswerTap } from '../../src/dialects/openai-chat/tap.js'
 import { countTextTokens, estimatePromptTokens, loadTokenizer, maxOutputTokens } from '../../src/limits/token-count.js'
 import { SseSplitter, eventData } from '../../src/upstream/sse.js'
 
 await loadTokenizer()
+
+/** A meter with the tap that reads an OpenAI answer into it, as the relay sets them up. */
+function tapped(): { meter: UsageMeter; tap: OpenAIAnswerTap } {
+  const meter = new UsageMeter()
+  return { meter, tap: new OpenAIAnswerTap(meter) }
+}
 
 test('SseSplitter cuts at blank lines of any line ending, across chunks, and keeps each event whole', () => {
   const splitter = new SseSplitter()
@@ -57,9 +65,9 @@ test('UsageMeter reads the counts of a plain answer without JSON.parse exactly a
   ]
   for (const usage of usages) {
     const body = `{"id":"x","choices":[{"message":{"content":"four words of text"}}],"usage":${usage}}`
-    const scanned = new UsageMeter()
-    scanned.chunk(Buffer.from(body))
-    scanned.end()
+    const scanned = tapped()
+    scanned.tap.chunk(Buffer.from(body))
+    scanned.tap.end()
     const parsed = new UsageMeter()
     let answer: Record<string, unknown> | undefined
     try {
@@ -67,8 +75,8 @@ test('UsageMeter reads the counts of a plain answer without JSON.parse exactly a
     } catch {
       answer = undefined
     }
-    if (answer !== undefined) parsed.answer(answer)
-    assert.deepEqual(scanned.usage(17), parsed.usage(17), usage)
+    if (answer !== undefined) readAnswer(answer, parsed)
+    assert.deepEqual(scanned.meter.usageOr(17), parsed.usageOr(17), usage)
   }
   // The usage first and a long answer after it: found however far from the end, also where the
   // key starts just before, at or just after the stretch searched first (the last 512 bytes). (A miss
@@ -76,47 +84,47 @@ test('UsageMeter reads the counts of a plain answer without JSON.parse exactly a
   const head = '{"id":"chatcmpl-1","usage":{"prompt_tokens":3,"completion_tokens":4},"pad":"'
   const keyAt = head.indexOf('"usage"')
   for (const length of [200, 5000, ...[-4, -3, -2, -1, 0, 1, 2, 3, 4].map((offset) => 512 + keyAt + offset)]) {
-    const meter = new UsageMeter()
-    meter.chunk(Buffer.from(`${head}${'x'.repeat(length - head.length - 2)}"}`))
-    meter.end()
-    assert.deepEqual(meter.usage(0), { promptTokens: 3, completionTokens: 4, totalTokens: 7, source: 'upstream' }, `an answer of ${length} bytes`)
+    const { meter, tap } = tapped()
+    tap.chunk(Buffer.from(`${head}${'x'.repeat(length - head.length - 2)}"}`))
+    tap.end()
+    assert.deepEqual(meter.usageOr(0), { promptTokens: 3, completionTokens: 4, totalTokens: 7, source: 'upstream' }, `an answer of ${length} bytes`)
   }
 })
 
 test('UsageMeter: usage from a plain answer, from the usage chunk of a stream, from Responses, else counted text', () => {
-  const plain = new UsageMeter()
+  const plain = tapped()
   const body = Buffer.from(JSON.stringify({ choices: [{ message: { content: 'hi' } }], usage: { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 } }))
-  plain.chunk(body.subarray(0, 10))
-  plain.chunk(body.subarray(10))
-  plain.end()
-  assert.deepEqual(plain.usage(100), { promptTokens: 7, completionTokens: 2, totalTokens: 9, source: 'upstream' })
+  plain.tap.chunk(body.subarray(0, 10))
+  plain.tap.chunk(body.subarray(10))
+  plain.tap.end()
+  assert.deepEqual(plain.meter.usageOr(100), { promptTokens: 7, completionTokens: 2, totalTokens: 9, source: 'upstream' })
 
   // Usage read from the tail without parsing the answer; a null usage is none (the answer is then counted).
-  const tail = new UsageMeter()
-  tail.chunk(Buffer.from('{"choices":[{"message":{"content":"say \\"usage\\": {\\"x\\":1}"}}],"usage" : {"prompt_tokens":2,"completion_tokens":5,"total_tokens":7,"details":{"a":1}}}'))
-  tail.end()
-  assert.deepEqual(tail.usage(0), { promptTokens: 2, completionTokens: 5, totalTokens: 7, source: 'upstream' })
-  const nullUsage = new UsageMeter()
-  nullUsage.chunk(Buffer.from('{"choices":[{"message":{"content":"four words of text"}}],"usage":null,"x":{"prompt_tokens":9}}'))
-  nullUsage.end()
-  assert.equal(nullUsage.usage(3).source, 'counted')
-  assert.equal(nullUsage.usage(3).completionTokens, countTextTokens('four words of text'))
+  const tail = tapped()
+  tail.tap.chunk(Buffer.from('{"choices":[{"message":{"content":"say \\"usage\\": {\\"x\\":1}"}}],"usage" : {"prompt_tokens":2,"completion_tokens":5,"total_tokens":7,"details":{"a":1}}}'))
+  tail.tap.end()
+  assert.deepEqual(tail.meter.usageOr(0), { promptTokens: 2, completionTokens: 5, totalTokens: 7, source: 'upstream' })
+  const nullUsage = tapped()
+  nullUsage.tap.chunk(Buffer.from('{"choices":[{"message":{"content":"four words of text"}}],"usage":null,"x":{"prompt_tokens":9}}'))
+  nullUsage.tap.end()
+  assert.equal(nullUsage.meter.usageOr(3).source, 'counted')
+  assert.equal(nullUsage.meter.usageOr(3).completionTokens, countTextTokens('four words of text'))
 
-  const stream = new UsageMeter()
-  assert.equal(stream.event(Buffer.from('data: {"choices":[{"delta":{"content":"Hello"}}],"usage":null}\n\n')), false)
-  assert.equal(stream.event(Buffer.from('data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}\n\n')), true)
-  assert.equal(stream.event(Buffer.from('data: [DONE]\n\n')), false)
-  assert.equal(stream.usage(100).totalTokens, 4)
+  const stream = tapped()
+  assert.equal(stream.tap.event(Buffer.from('data: {"choices":[{"delta":{"content":"Hello"}}],"usage":null}\n\n')), false)
+  assert.equal(stream.tap.event(Buffer.from('data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}\n\n')), true)
+  assert.equal(stream.tap.event(Buffer.from('data: [DONE]\n\n')), false)
+  assert.equal(stream.meter.usageOr(100).totalTokens, 4)
 
-  const responses = new UsageMeter()
-  responses.event(Buffer.from('event: response.completed\ndata: {"type":"response.completed","response":{"usage":{"input_tokens":5,"output_tokens":6,"total_tokens":11}}}\n\n'))
-  assert.deepEqual(responses.usage(0), { promptTokens: 5, completionTokens: 6, totalTokens: 11, source: 'upstream' })
+  const responses = tapped()
+  responses.tap.event(Buffer.from('event: response.completed\ndata: {"type":"response.completed","response":{"usage":{"input_tokens":5,"output_tokens":6,"total_tokens":11}}}\n\n'))
+  assert.deepEqual(responses.meter.usageOr(0), { promptTokens: 5, completionTokens: 6, totalTokens: 11, source: 'upstream' })
 
-  const counted = new UsageMeter()
-  counted.event(Buffer.from('data: {"choices":[{"delta":{"content":"The quick brown fox"}}]}\n\n'))
-  counted.event(Buffer.from('data: {"choices":[{"delta":{"tool_calls":[{"function":{"name":"f","arguments":"{\\"a\\":1}"}}]}}]}\n\n'))
+  const counted = tapped()
+  counted.tap.event(Buffer.from('data: {"choices":[{"delta":{"content":"The quick brown fox"}}]}\n\n'))
+  counted.tap.event(Buffer.from('data: {"choices":[{"delta":{"tool_calls":[{"function":{"name":"f","arguments":"{\\"a\\":1}"}}]}}]}\n\n'))
   const expected = countTextTokens('The quick brown foxf{"a":1}')
-  assert.deepEqual(counted.usage(10), { promptTokens: 10, completionTokens: expected, totalTokens: 10 + expected, source: 'counted' })
+  assert.deepEqual(counted.meter.usageOr(10), { promptTokens: 10, completionTokens: expected, totalTokens: 10 + expected, source: 'counted' })
 })
 
 test('estimatePromptTokens counts messages with their framing, tools, prompt and input; maxOutputTokens takes n into account', () => {
@@ -137,13 +145,14 @@ test('estimatePromptTokens counts messages with their framing, tools, prompt and
 
 test('ChatAssembler joins streamed content, legacy completion text and tool-call pieces per choice', () => {
   const assembler = new ChatAssembler()
-  assembler.chunk({ id: 'c1', created: 1, model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: '', refusal: null } }] })
-  assembler.chunk({ choices: [{ index: 0, delta: { content: 'Hel' } }, { index: 1, text: 'leg' }] })
-  assembler.chunk({ choices: [{ index: 0, delta: { content: 'lo', tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a"' } }] } }, { index: 1, text: 'acy' }] })
-  assembler.chunk({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: ':1}' } }] }, finish_reason: 'tool_calls' }, { index: 1, finish_reason: 'stop' }] })
+  const reader = new OpenAIChunkReader(assembler)
+  reader.chunk({ id: 'c1', created: 1, model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: '', refusal: null } }] })
+  reader.chunk({ choices: [{ index: 0, delta: { content: 'Hel' } }, { index: 1, text: 'leg' }] })
+  reader.chunk({ choices: [{ index: 0, delta: { content: 'lo', tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a"' } }] } }, { index: 1, text: 'acy' }] })
+  reader.chunk({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: ':1}' } }] }, finish_reason: 'tool_calls' }, { index: 1, finish_reason: 'stop' }] })
   const completion = assembler.result()!
   assert.equal(completion.id, 'c1')
-  assert.deepEqual(completion.choices[0]!.message, { role: 'assistant', content: 'Hello', refusal: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] })
+  assert.deepEqual(completion.choices[0]!.message, { role: 'assistant', content: 'Hello', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] })
   assert.equal(completion.choices[0]!.finish_reason, 'tool_calls')
   assert.equal(completion.choices[1]!.message.content, 'legacy')
 })
