@@ -4,9 +4,8 @@
  * values). The throughput comparison also counts what surrounds it (three more headers to write
  * and for the client to parse); this figure says how much of that cost is the limiter's own work.
  */
-import { LimitRules } from '../src/limits/limit-rules.js'
+import { LimitRules, type LimitFacts } from '../src/limits/limit-rules.js'
 import { rateHeaders } from '../src/limits/rate-headers.js'
-import type { RelayContext } from '../src/pipeline/context.js'
 import { MemoryCounterStore } from '../src/storage/memory/counter-store.js'
 import { hugeLimit } from './limits.js'
 
@@ -20,7 +19,8 @@ export function limiterLogicMicros(iterations = 500_000): number {
     tokenHash: 'bench-client-token-digest-0123456789',
     clientIp: '127.0.0.1',
     model: 'gpt-4o-mini',
-  } as unknown as RelayContext
+    route: { path: '/' },
+  } satisfies LimitFacts
   const check = () => rateHeaders('requests', store.consumeNow(rules.windowsFor(ctx).windows, 1, 'fixed-window').states)
   for (let index = 0; index < iterations / 2; index++) check()
   const started = performance.now()

@@ -1,3 +1,5 @@
+import type { Endpoint } from '../routing/endpoint.js'
+
 /**
  * Asking a stream for its usage without the client noticing. With `stream_options.include_usage`
  * OpenAI adds a last chunk (`choices: []`, the usage) and a `"usage":null` member to every other
@@ -5,8 +7,8 @@
  */
 
 /** Chat and legacy completions are the endpoints whose streams take stream_options. */
-export function streamTakesUsageOption(pathname: string): boolean {
-  return pathname.endsWith('/chat/completions') || pathname.endsWith('/completions')
+export function streamTakesUsageOption(endpoint: Endpoint): boolean {
+  return endpoint === 'chat' || endpoint === 'completions'
 }
 
 /** True when the client asked for usage itself (then nothing is hidden). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import stableStringify from 'safe-stable-stringify'
-import { clientScope } from '../access/client-scope.js'
-import type { RelayContext } from '../pipeline/context.js'
+import { clientScope, type ClientFacts } from '../access/client-scope.js'
+import type { Endpoint } from '../routing/endpoint.js'
 import type { RouteCache } from './route-cache.js'
 
 /**
@@ -11,6 +11,17 @@ import type { RouteCache } from './route-cache.js'
  * field OpenAI adds tomorrow can only cause a miss, never a wrong hit. docs/cache.md lists them.
  */
 export const fieldsOutsideKey: ReadonlySet<string> = new Set(['stream', 'stream_options', 'caching', 'user', 'metadata', 'store', 'service_tier', 'safety_identifier', 'prompt_cache_key'])
+
+/** What the key is made of (a RelayContext is one). */
+export interface CacheKeyFacts extends ClientFacts {
+  readonly route: { readonly path: string; readonly type: 'openai' | 'general' }
+  readonly json: Record<string, unknown> | undefined
+  readonly body: Buffer | undefined
+  readonly method: string
+  /** The path after the route prefix, with the query. */
+  readonly rest: string
+  readonly endpoint: Endpoint
+}
 
 /** chat: stored as one completion and replayable as a stream or a plain answer; raw: the answer bytes as they came. */
 export type CacheEntryKind = 'chat' | 'raw'
@@ -27,9 +38,9 @@ export interface CacheKey {
  * A chat request keys without `stream`, so a streamed and a plain request share one entry; other
  * endpoints keep it, since their raw answer differs.
  */
-export function cacheKeyOf(ctx: RelayContext, cache: RouteCache, restPath: string): CacheKey {
+export function cacheKeyOf(ctx: CacheKeyFacts, cache: RouteCache): CacheKey {
   const json = ctx.route.type === 'openai' ? ctx.json : undefined
-  const kind: CacheEntryKind = json !== undefined && restPath.endsWith('/chat/completions') ? 'chat' : 'raw'
+  const kind: CacheEntryKind = json !== undefined && ctx.endpoint === 'chat' ? 'chat' : 'raw'
   const scope = cache.scope === 'shared' ? 'shared' : clientScope(ctx)
   const hash = createHash('sha256')
   hash.update(`llm-relay cache v1\0${ctx.route.path}\0${scope}\0${ctx.method}\0${ctx.rest}\0${kind}\0`)

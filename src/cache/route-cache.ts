@@ -1,5 +1,6 @@
 import type { Config, RouteConfig } from '../config/schema.js'
 import { underPrefix } from '../http/pathname.js'
+import type { Endpoint } from '../routing/endpoint.js'
 
 /** A route's cache settings, resolved once per config. */
 export interface RouteCache {
@@ -11,7 +12,7 @@ export interface RouteCache {
 }
 
 /** On openai routes the endpoints whose answers depend only on the request: chat, completions, embeddings. */
-const openaiEndpoints = ['/chat/completions', '/completions', '/embeddings']
+const cachedEndpoints: ReadonlySet<Endpoint> = new Set(['chat', 'completions', 'embeddings'])
 
 export function compileRouteCache(route: RouteConfig, config: Readonly<Config>): RouteCache | undefined {
   const cache = route.cache
@@ -23,9 +24,9 @@ export function compileRouteCache(route: RouteConfig, config: Readonly<Config>):
  * Whether an answer to this request may be cached at all: GET or POST, a path the route caches
  * (`rest` is the path after the route prefix, without the query), and on openai routes a JSON body.
  */
-export function cachesRequest(cache: RouteCache, type: RouteConfig['type'], method: string, rest: string, hasJson: boolean): boolean {
+export function cachesRequest(cache: RouteCache, type: RouteConfig['type'], method: string, rest: string, endpoint: Endpoint, hasJson: boolean): boolean {
   if (method !== 'POST' && method !== 'GET') return false
   if (cache.paths !== undefined) return cache.paths.some((path) => underPrefix(rest, path)) && (type === 'general' || hasJson)
   if (type === 'general') return true
-  return hasJson && method === 'POST' && openaiEndpoints.some((endpoint) => rest.endsWith(endpoint))
+  return hasJson && method === 'POST' && cachedEndpoints.has(endpoint)
 }

@@ -1,9 +1,15 @@
-import { clientScope } from '../access/client-scope.js'
+import { clientScope, type ClientFacts } from '../access/client-scope.js'
 import type { LimitRule } from '../config/schema.js'
-import type { RelayContext } from '../pipeline/context.js'
 import type { WindowLimit } from '../storage/types.js'
 import { underPrefix } from '../http/pathname.js'
 import { parseLimits, type RateLimit } from './limit-string.js'
+
+/** What the rules read of a request (a RelayContext is one). */
+export interface LimitFacts extends ClientFacts {
+  readonly pathname: string
+  readonly model: string | undefined
+  readonly route: { readonly path: string }
+}
 
 interface CompiledRule {
   /** Stable across reloads while the rule is the same: its counters are kept. */
@@ -53,7 +59,7 @@ export class LimitRules {
     return this.rules.length > 0 || this.fallback !== undefined
   }
 
-  windowsFor(ctx: RelayContext): MatchedWindows {
+  windowsFor(ctx: LimitFacts): MatchedWindows {
     // Most requests match one rule: its windows are returned as they are, without a new array.
     let first: CompiledRule | undefined
     let more: CompiledRule[] | undefined
@@ -103,7 +109,7 @@ function compileRule(kind: string, rule: Pick<LimitRule, 'limit' | 'per'> & Part
   }
 }
 
-function matches(rule: CompiledRule, ctx: RelayContext): boolean {
+function matches(rule: CompiledRule, ctx: LimitFacts): boolean {
   if (rule.route !== undefined && !underPrefix(ctx.pathname, rule.route)) return false
   if (rule.level !== undefined && levelOf(ctx) !== rule.level) return false
   if (rule.model !== undefined && ctx.model !== rule.model) return false
@@ -111,12 +117,12 @@ function matches(rule: CompiledRule, ctx: RelayContext): boolean {
 }
 
 /** Clients without a forward key count as level 0, as in OpenAI-Forward. */
-export function levelOf(ctx: RelayContext): number {
+export function levelOf(ctx: Pick<ClientFacts, 'identity'>): number {
   return ctx.identity.kind === 'forward-key' ? ctx.identity.level : 0
 }
 
 /** Whose counter a request shares. Never a raw token: client tokens are named by a digest fingerprint. */
-function scopeOf(per: LimitRule['per'], ctx: RelayContext): string {
+function scopeOf(per: LimitRule['per'], ctx: LimitFacts): string {
   switch (per) {
     case 'global':
       return 'all'

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { LimitsConfig } from '../config/schema.js'
-import type { RelayContext } from '../pipeline/context.js'
+import type { ClientFacts } from '../access/client-scope.js'
 import { parseLimits } from './limit-string.js'
 import { underPrefix } from '../http/pathname.js'
 import { levelOf } from './limit-rules.js'
@@ -40,7 +40,7 @@ export class StreamPacing {
    * The gap for this request's stream in ms, 0 for none: the rule of the client's level whose route
    * is the longest whole-segment prefix of the path. A rule of `inf` matches and paces nothing.
    */
-  gapFor(ctx: RelayContext): number {
+  gapFor(ctx: Pick<ClientFacts, 'identity'> & { readonly pathname: string }): number {
     const level = levelOf(ctx)
     for (const rule of this.rules) if (rule.level === level && underPrefix(ctx.pathname, rule.route)) return rule.gapMs
     return 0

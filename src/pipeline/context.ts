@@ -7,6 +7,7 @@ import type { RelayError } from '../errors.js'
 import type { TokenReservation } from '../limits/token-quotas.js'
 import type { Cancellable } from '../upstream/exchange.js'
 import type { TransportFailure } from '../upstream/errors.js'
+import type { Endpoint } from '../routing/endpoint.js'
 import type { CompiledRoute, CompiledUpstream } from '../routing/route-table.js'
 import type { Runtime } from '../runtime.js'
 
@@ -55,6 +56,8 @@ export class RelayContext {
   route!: CompiledRoute
   /** The request path without its query. */
   pathname = ''
+  /** Which OpenAI endpoint the path is, on openai routes ('other' elsewhere). */
+  endpoint: Endpoint = 'other'
   /** The path after the route prefix, with the query string. */
   rest = ''
   tokenHash: string | undefined

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { cacheKeyOf } from '../../src/cache/cache-key.js'
+import { cacheKeyOf, type CacheKeyFacts } from '../../src/cache/cache-key.js'
 import { decodeEntry, encodeEntry } from '../../src/cache/entry.js'
 import type { RouteCache } from '../../src/cache/route-cache.js'
-import type { RelayContext } from '../../src/pipeline/context.js'
+import { endpointOf } from '../../src/routing/endpoint.js'
 
 const rule: RouteCache = { mode: 'always', scope: 'client', ttlMs: 1000, paths: undefined }
 
 /** Only the fields the key reads. */
-function context(json: Record<string, unknown> | undefined, options: { client?: string; type?: 'openai' | 'general'; rest?: string; body?: Buffer } = {}): RelayContext {
+function context(json: Record<string, unknown> | undefined, options: { client?: string; type?: 'openai' | 'general'; rest?: string; body?: Buffer } = {}): CacheKeyFacts {
   const rest = options.rest ?? '/v1/chat/completions'
   return {
     route: { type: options.type ?? 'openai', path: '/' },
@@ -19,10 +19,11 @@ function context(json: Record<string, unknown> | undefined, options: { client?: 
     tokenHash: undefined,
     clientIp: '127.0.0.1',
     body: options.body ?? Buffer.from(JSON.stringify(json ?? {})),
-  } as unknown as RelayContext
+    endpoint: (options.type ?? 'openai') === 'openai' ? endpointOf(rest.split('?')[0]!) : 'other',
+  }
 }
 
-const key = (ctx: RelayContext, scope: RouteCache['scope'] = 'client') => cacheKeyOf(ctx, { ...rule, scope }, ctx.rest.split('?')[0]!).key
+const key = (ctx: CacheKeyFacts, scope: RouteCache['scope'] = 'client') => cacheKeyOf(ctx, { ...rule, scope }).key
 
 test('the key ignores JSON key order and the fields that do not decide the answer, and a chat request ignores stream', () => {
   const messages = [{ role: 'user', content: 'hi', name: 'x' }]

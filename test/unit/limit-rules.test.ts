@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { LimitRules } from '../../src/limits/limit-rules.js'
-import type { RelayContext } from '../../src/pipeline/context.js'
+import { LimitRules, type LimitFacts } from '../../src/limits/limit-rules.js'
 
 /** Only the fields rule matching and the scopes read. */
-function request(fields: { tokenHash?: string; clientIp?: string; pathname?: string; model?: string } = {}): RelayContext {
+function request(fields: { tokenHash?: string; clientIp?: string; pathname?: string; model?: string } = {}): LimitFacts {
   return {
     pathname: fields.pathname ?? '/v1/chat/completions',
     route: { path: '/' },
@@ -12,7 +11,7 @@ function request(fields: { tokenHash?: string; clientIp?: string; pathname?: str
     tokenHash: fields.tokenHash,
     clientIp: fields.clientIp ?? '127.0.0.1',
     model: fields.model ?? 'gpt-4o-mini',
-  } as unknown as RelayContext
+  }
 }
 
 test('one rule: a counter key per scope and limit, the same windows again for the same scope', () => {

@@ -10,7 +10,7 @@ import type { RelayContext } from '../context.js'
 export function askStreamUsage(ctx: RelayContext): undefined {
   const { json } = ctx
   if (ctx.usageMeter === undefined || !ctx.stream || json === undefined) return
-  if (!streamTakesUsageOption(ctx.pathname) || clientAskedStreamUsage(json)) return
+  if (!streamTakesUsageOption(ctx.endpoint) || clientAskedStreamUsage(json)) return
   if (!ctx.candidates.some((upstream) => upstream.streamUsage)) return
   ctx.bodyAskingUsage = bodyAskingStreamUsage(json)
 }

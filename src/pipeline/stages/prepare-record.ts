@@ -1,10 +1,11 @@
 import { ChatAssembler } from '../../answers/chat-assembler.js'
 import { UsageMeter } from '../../answers/usage-meter.js'
 import type { RecordLevel } from '../../records/record.js'
+import type { Endpoint } from '../../routing/endpoint.js'
 import type { RelayContext } from '../context.js'
 
 /** The OpenAI endpoints whose exchanges OpenAI-Forward's LOG_OPENAI kept: chat, completions, embeddings. */
-const chatLogEndpoints = /\/(chat\/completions|completions|embeddings)$/
+const chatLogEndpoints: ReadonlySet<Endpoint> = new Set(['chat', 'completions', 'embeddings'])
 
 /**
  * Decides what this request's record keeps: the route's `records` level, else `full` for OpenAI
@@ -28,5 +29,5 @@ export function recordLevelOf(ctx: RelayContext): RecordLevel {
   // Typed as always set, but a request refused before a route was chosen (404, IP rules) has none.
   const route = ctx.route as RelayContext['route'] | undefined
   if (route === undefined) return config.level
-  return route.records ?? (config.chat && route.type === 'openai' && chatLogEndpoints.test(ctx.pathname) ? 'full' : config.level)
+  return route.records ?? (config.chat && route.type === 'openai' && chatLogEndpoints.has(ctx.endpoint) ? 'full' : config.level)
 }

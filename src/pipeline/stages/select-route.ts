@@ -1,5 +1,6 @@
 import { RelayError } from '../../errors.js'
 import { hasDotSegment, pathnameOf } from '../../http/pathname.js'
+import { endpointOf } from '../../routing/endpoint.js'
 import type { RelayContext } from '../context.js'
 
 /** Path → route (longest prefix first, whole segments). */
@@ -13,4 +14,5 @@ export function selectRoute(ctx: RelayContext): undefined {
   if (match === undefined) throw new RelayError('RELAY_ERR_NO_ROUTE', `No route serves the path ${pathname}.`)
   ctx.route = match.route
   ctx.rest = match.rest
+  if (match.route.type === 'openai') ctx.endpoint = endpointOf(pathname)
 }

@@ -22,16 +22,16 @@ export function serveFromCache(ctx: RelayContext): StageResult | Promise<StageRe
   const cache = ctx.runtime.cache
   if (rule === undefined || cache === undefined) return undefined
   const restPath = ctx.route.path === '/' ? ctx.pathname : ctx.pathname.slice(ctx.route.path.length) || '/'
-  if (!cachesRequest(rule, ctx.route.type, ctx.method, restPath, ctx.json !== undefined)) return undefined
+  if (!cachesRequest(rule, ctx.route.type, ctx.method, restPath, ctx.endpoint, ctx.json !== undefined)) return undefined
   const asked = ctx.cachingFlag ?? headerFlag(ctx.request.headers)
   const control = ctx.request.headers['cache-control'] ?? ''
   const read = (rule.mode === 'always' ? asked !== false : asked === true) && !/\bno-cache\b/i.test(control)
   const write = !/\bno-store\b/i.test(control)
-  return lookUp(ctx, cache, rule, restPath, read, write)
+  return lookUp(ctx, cache, rule, read, write)
 }
 
-async function lookUp(ctx: RelayContext, cache: AnswerCache, rule: RouteCache, restPath: string, read: boolean, write: boolean): Promise<StageResult> {
-  const { key, kind } = cacheKeyOf(ctx, rule, restPath)
+async function lookUp(ctx: RelayContext, cache: AnswerCache, rule: RouteCache, read: boolean, write: boolean): Promise<StageResult> {
+  const { key, kind } = cacheKeyOf(ctx, rule)
   const metrics = ctx.runtime.metrics
   if (read) {
     let hit = await cache.read(key)
