@@ -2,7 +2,7 @@ import { clientAskedStreamUsage } from '../answers/stream-usage.js'
 import { plainCompletion, replayCompletion, ChatStreamWriter } from '../dialects/openai-chat/write.js'
 import { usageOf } from '../dialects/openai-chat/read.js'
 import { OpenAIAnswerTap } from '../dialects/openai-chat/tap.js'
-import { clientResponseHeaders } from '../upstream/headers.js'
+import { sendWholeAnswer } from '../http/respond.js'
 import type { RelayContext } from '../pipeline/context.js'
 import type { CacheEntry } from './entry.js'
 
@@ -33,7 +33,6 @@ export function replayEntry(ctx: RelayContext, entry: CacheEntry, storedAt: numb
     headers['content-type'] = 'application/json'
     body = plainCompletion(entry.completion)
   }
-  headers['content-length'] = String(Buffer.byteLength(body))
   // The record of a hit keeps the original answer's usage and text (its `cache` field says it cost nothing).
   const meter = ctx.usageMeter
   if (meter !== undefined) {
@@ -44,10 +43,6 @@ export function replayEntry(ctx: RelayContext, entry: CacheEntry, storedAt: numb
       tap.end()
     }
   }
-  ctx.headersAt = ctx.firstByteAt = performance.now()
   // The same request id, CORS and x-ratelimit-* headers as a relayed answer.
-  ctx.response.writeHead(status, clientResponseHeaders(headers, ctx.runtime.corsOrigin, ctx.id, ctx.responseHeaders))
-  ctx.response.end(body)
-  ctx.outcome.status = status
-  ctx.outcome.completed = true
+  sendWholeAnswer(ctx, status, headers, body)
 }

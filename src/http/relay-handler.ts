@@ -5,7 +5,7 @@ import { RelayContext, relayStages, runPipeline } from '../pipeline/index.js'
 import type { RuntimeHolder } from '../runtime.js'
 import { readBody } from './read-body.js'
 import { assignRequestId } from './request-id.js'
-import { sendRelayError } from './send-error.js'
+import { sendErrorAnswer } from './respond.js'
 
 /**
  * The relay's entry: every method and path that is not one of the gateway's own endpoints.
@@ -29,7 +29,14 @@ export function createRelayListener(holder: RuntimeHolder) {
         const relayError = error instanceof RelayError ? error : new RelayError('RELAY_ERR_INTERNAL', 'The gateway failed to handle this request.', { cause: error })
         ctx.outcome.error = relayError
         if (!(error instanceof RelayError)) runtime.logger.error({ err: error, requestId: id }, 'relay failed')
-        if (!ctx.clientGone) sendRelayError(response, relayError, id, runtime.corsOrigin)
+        if (ctx.clientGone) {
+          // Nobody to answer.
+        } else if (response.headersSent) {
+          // An answer had begun: cut it rather than append an error to it.
+          response.destroy()
+        } else {
+          sendErrorAnswer(ctx, relayError)
+        }
         finishRequest(ctx)
       },
     )

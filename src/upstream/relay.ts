@@ -6,7 +6,7 @@ import { StreamPacer } from '../limits/stream-pacing.js'
 import type { RelayContext } from '../pipeline/context.js'
 import { classifyTransportError, describeFailure, isTimeout } from './errors.js'
 import type { AnswerStart, UpstreamExchange } from './exchange.js'
-import { clientResponseHeaders } from './headers.js'
+import { writeAnswerHead } from '../http/respond.js'
 import { SseSplitter } from './sse.js'
 
 /**
@@ -20,8 +20,7 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: U
   const res = ctx.response
   const contentType = answer.headers['content-type']
   const isEventStream = typeof contentType === 'string' && contentType.includes('text/event-stream')
-  ctx.headersAt = performance.now()
-  res.writeHead(answer.statusCode, clientResponseHeaders(answer.headers, ctx.runtime.corsOrigin, ctx.id, ctx.responseHeaders))
+  writeAnswerHead(ctx, answer.statusCode, answer.headers)
   // Headers go out now, so a client sees the stream start before its first event.
   if (isEventStream) res.flushHeaders()
 
