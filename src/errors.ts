@@ -8,6 +8,7 @@ export const errorCatalogue = {
   RELAY_ERR_BAD_FIELD: { status: 400, type: 'invalid_request_error' },
   RELAY_ERR_BAD_PATH: { status: 400, type: 'invalid_request_error' },
   RELAY_ERR_BAD_FORM: { status: 400, type: 'invalid_request_error' },
+  RELAY_ERR_UNSUPPORTED_PARAM: { status: 400, type: 'invalid_request_error' },
   RELAY_ERR_BAD_REQUEST: { status: 400, type: 'invalid_request_error' },
   RELAY_ERR_UNAUTHORIZED: { status: 401, type: 'authentication_error' },
   RELAY_ERR_IP_FORBIDDEN: { status: 403, type: 'permission_error' },
@@ -15,6 +16,7 @@ export const errorCatalogue = {
   RELAY_ERR_TOKEN_NOT_ALLOWED: { status: 403, type: 'permission_error' },
   RELAY_ERR_NO_ROUTE: { status: 404, type: 'invalid_request_error' },
   RELAY_ERR_MODEL_NOT_SERVED: { status: 404, type: 'invalid_request_error' },
+  RELAY_ERR_ENDPOINT_NOT_SERVED: { status: 404, type: 'invalid_request_error' },
   RELAY_ERR_REQUEST_TIMEOUT: { status: 408, type: 'invalid_request_error' },
   RELAY_ERR_BODY_TOO_LARGE: { status: 413, type: 'invalid_request_error' },
   RELAY_ERR_HEADERS_TOO_LARGE: { status: 431, type: 'invalid_request_error' },
@@ -25,6 +27,7 @@ export const errorCatalogue = {
   RELAY_ERR_UPSTREAM_FAILED: { status: 502, type: 'api_error' },
   RELAY_ERR_UPSTREAM_STREAM_BROKEN: { status: 502, type: 'api_error' },
   RELAY_ERR_NOT_READY: { status: 503, type: 'api_error' },
+  RELAY_ERR_UPSTREAM_OVERLOADED: { status: 503, type: 'api_error' },
   RELAY_ERR_LIMITS_UNAVAILABLE: { status: 503, type: 'api_error' },
   RELAY_ERR_UPSTREAM_TIMEOUT: { status: 504, type: 'api_error' },
 } as const satisfies Record<string, { status: number; type: string }>

@@ -60,3 +60,17 @@ export function fanOut(...listeners: (AnswerListener | undefined)[]): AnswerList
     usage: (usage) => all.forEach((listener) => listener.usage(usage)),
   }
 }
+
+/** `listener` with its answer head rewritten first (a translated answer takes its client dialect's id). */
+export function withHead(listener: AnswerListener, rewrite: (head: AnswerHead) => AnswerHead): AnswerListener {
+  return {
+    start: (head) => listener.start(rewrite(head)),
+    text: (choice, text) => listener.text(choice, text),
+    reasoning: (choice, text) => listener.reasoning(choice, text),
+    refusal: (choice, text) => listener.refusal(choice, text),
+    toolCall: (choice, call, id, name) => listener.toolCall(choice, call, id, name),
+    toolArguments: (choice, call, fragment) => listener.toolArguments(choice, call, fragment),
+    finish: (choice, reason) => listener.finish(choice, reason),
+    usage: (usage) => listener.usage(usage),
+  }
+}

@@ -18,9 +18,9 @@ export function clientAskedStreamUsage(json: Record<string, unknown>): boolean {
 }
 
 /** The request body with include_usage turned on; other stream_options are kept. */
-export function bodyAskingStreamUsage(json: Record<string, unknown>): Buffer {
+export function jsonAskingStreamUsage(json: Record<string, unknown>): Record<string, unknown> {
   const options = json.stream_options !== null && typeof json.stream_options === 'object' ? json.stream_options : {}
-  return Buffer.from(JSON.stringify({ ...json, stream_options: { ...options, include_usage: true } }))
+  return { ...json, stream_options: { ...options, include_usage: true } }
 }
 
 // Inside a JSON string every `"` is escaped, so a `,"usage":null` with bare quotes can only be a real

@@ -2,8 +2,8 @@ import { z } from 'zod'
 import { isValidCidr } from '../access/cidr.js'
 import { parseLimits } from '../limits/limit-string.js'
 import { notifyConfigSchema } from '../notify/config.js'
-import { providerNames } from '../providers/index.js'
-import { byteSize, duration } from './units.js'
+import { upstreamSchemaWith } from '../providers/index.js'
+import { byteSize, duration, httpUrl } from './units.js'
 
 /**
  * The native config model. Both seeds' formats are translated into this one (config/compat/),
@@ -12,9 +12,6 @@ import { byteSize, duration } from './units.js'
 
 const secret = z.string().min(1, 'must not be empty')
 const cidr = z.string().refine(isValidCidr, 'expected an IP address or CIDR range (IPv4 or IPv6)')
-const httpUrl = z
-  .string()
-  .refine((text) => URL.canParse(text) && /^https?:$/.test(new URL(text).protocol), 'expected an http:// or https:// URL')
 const routePath = z
   .string()
   .regex(/^\/[^?#\s]*$/, 'expected a path prefix starting with "/" such as / or /gemini')
@@ -31,10 +28,9 @@ const timeoutFields = {
   idleTimeout: duration.optional(),
 }
 
-export const upstreamSchema = z.strictObject({
+/** Settings every upstream has, whatever its provider. */
+const upstreamCommon = {
   name: z.string().min(1).optional(),
-  url: httpUrl,
-  provider: z.enum(providerNames).default('openai'),
   /** Real API keys, used round-robin. The value `asis` forwards the client's own Authorization (openai-api-route). */
   keys: z.array(secret).default([]),
   /**
@@ -44,7 +40,14 @@ export const upstreamSchema = z.strictObject({
   auth: z.enum(['key', 'passthrough', 'none']).optional(),
   weight: z.number().positive().default(1),
   ...timeoutFields,
-  models: z.strictObject({ allow: modelList.optional(), deny: modelList.optional() }).optional(),
+  models: z
+    .strictObject({
+      allow: modelList.optional(),
+      deny: modelList.optional(),
+      /** The client's model → this upstream's name for it (`gpt-4o: claude-sonnet-4-5`); allow and deny name the client's. */
+      map: z.record(z.string().min(1), z.string().min(1)).optional(),
+    })
+    .optional(),
   /** Client tokens allowed on this upstream; unset inherits the route's and the global ones. */
   clientTokens: z.array(secret).optional(),
   /** Usable by any client, with or without a token (openai-api-route `noauth`). */
@@ -59,7 +62,10 @@ export const upstreamSchema = z.strictObject({
   streamUsage: z.boolean().default(true),
   /** Extra headers sent to this upstream, e.g. an organisation id. */
   headers: z.record(z.string(), z.string()).optional(),
-})
+}
+
+/** `provider` may be left out: an OpenAI-compatible upstream. Each provider's own settings are in its branch (providers/index.ts). */
+export const upstreamSchema = upstreamSchemaWith(upstreamCommon)
 
 const cacheMode = z.enum(['off', 'opt-in', 'always'])
 /** A route's answer cache: `off`, `opt-in`, `always`, or the object form with scope, ttl and paths. */

@@ -26,3 +26,8 @@ export const byteSize = z.union([
       return Math.round(Number(match[1]) * (sizeUnits[(match[2] ?? 'b').toLowerCase()] ?? 1))
     }),
 ])
+
+/** An http:// or https:// URL. */
+export const httpUrl = z
+  .string()
+  .refine((text) => URL.canParse(text) && /^https?:$/.test(new URL(text).protocol), 'expected an http:// or https:// URL')

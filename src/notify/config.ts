@@ -4,10 +4,7 @@ import type { NoticeLogger } from './failure-log.js'
 import { MatrixApiNotifier, MatrixClientNotifier } from './matrix.js'
 import { NoticeDispatcher, type NoticeDispatcherOptions, type Notifier } from './notifier.js'
 import { WebhookNotifier } from './webhook.js'
-
-const httpUrl = z
-  .string()
-  .refine((text) => URL.canParse(text) && /^https?:$/.test(new URL(text).protocol), 'expected an http:// or https:// URL')
+import { httpUrl } from '../config/units.js'
 
 /** RFC 9110 §5.1 token for names; values without CR/LF, which undici would refuse at send time. */
 const headers = z.record(

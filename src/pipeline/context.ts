@@ -15,6 +15,8 @@ export interface AttemptFailure {
   upstream: string
   /** An HTTP status from the upstream, or a transport failure kind. */
   reason: number | TransportFailure
+  /** The status in OpenAI's terms when the upstream's provider speaks another API (Anthropic's 529 is 503). */
+  status?: number | undefined
   timeout: boolean
   /** From the upstream's Retry-After, when it sent one. */
   retryAfterMs?: number | undefined
@@ -71,6 +73,7 @@ export class RelayContext {
   usageMeter: UsageMeter | undefined
   /** The body with stream_options.include_usage added, for upstreams that may be asked (upstream.streamUsage). */
   bodyAskingUsage: Buffer | undefined
+  jsonAskingUsage: Record<string, unknown> | undefined
   /** The relayed attempt was sent bodyAskingUsage: the usage chunk and `usage: null` members are hidden again. */
   hideStreamUsage = false
   /** Tokens taken from quotas on admission, settled with the real usage when the request finishes. */

@@ -1,4 +1,5 @@
 import { finalUsage } from '../answers/final-usage.js'
+import type { RelayErrorCode } from '../errors.js'
 import { saveToCache } from '../cache/save.js'
 import { settleTokenReservation } from '../limits/token-quotas.js'
 import { buildRecord } from '../records/build.js'
@@ -57,7 +58,13 @@ function finish(ctx: RelayContext): void {
 }
 
 /** The failures that are the upstreams' doing, not the client's: every attempt failed, or an answer broke off. */
-const noticedErrors = new Set(['RELAY_ERR_UPSTREAM_FAILED', 'RELAY_ERR_UPSTREAM_TIMEOUT', 'RELAY_ERR_UPSTREAMS_RATE_LIMITED', 'RELAY_ERR_UPSTREAM_STREAM_BROKEN'])
+const noticedErrors: ReadonlySet<RelayErrorCode> = new Set<RelayErrorCode>([
+  'RELAY_ERR_UPSTREAM_FAILED',
+  'RELAY_ERR_UPSTREAM_TIMEOUT',
+  'RELAY_ERR_UPSTREAMS_RATE_LIMITED',
+  'RELAY_ERR_UPSTREAM_OVERLOADED',
+  'RELAY_ERR_UPSTREAM_STREAM_BROKEN',
+])
 
 function noticeFailure(ctx: RelayContext): void {
   const error = ctx.outcome.error

@@ -2,7 +2,7 @@ import { hashToken } from '../access/client-keys.js'
 import { compileRouteCache, type RouteCache } from '../cache/route-cache.js'
 import type { Config, RouteConfig, UpstreamConfig } from '../config/schema.js'
 import { pathnameOf, underPrefix } from '../http/pathname.js'
-import { providers, type ProviderAdapter } from '../providers/index.js'
+import { bindProvider, type UpstreamProvider } from '../providers/index.js'
 import { KeyRing } from './key-ring.js'
 
 export type AuthMode = 'key' | 'passthrough' | 'none' | 'auto'
@@ -26,7 +26,10 @@ export interface CompiledUpstream {
   basePath: string
   /** The URL's own query (e.g. `api-version=...`) without `?`, sent with every request before the client's. */
   baseQuery: string
-  adapter: ProviderAdapter
+  /** How this upstream's API differs from OpenAI's (providers/), bound to its settings. */
+  provider: UpstreamProvider
+  /** The client's model → this upstream's name for it. */
+  modelMap: ReadonlyMap<string, string> | undefined
   keys: KeyRing
   auth: AuthMode
   weight: number
@@ -107,7 +110,8 @@ function compileUpstream(upstream: UpstreamConfig, index: number, route: RouteCo
     origin: url.origin,
     basePath: url.pathname.replace(/\/+$/, ''),
     baseQuery: url.search.slice(1),
-    adapter: providers[upstream.provider],
+    provider: bindProvider(upstream),
+    modelMap: upstream.models?.map === undefined ? undefined : new Map(Object.entries(upstream.models.map)),
     keys: new KeyRing(keys),
     auth: upstream.auth ?? (asis ? 'passthrough' : keys.length > 0 ? 'key' : 'auto'),
     weight: upstream.weight,

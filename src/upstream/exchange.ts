@@ -19,6 +19,24 @@ export interface Cancellable {
   cancel(): void
 }
 
+/**
+ * One attempt's exchange with an upstream as the relay sees it: its answer's start, then its body to
+ * a sink. Usually one HTTP request (UpstreamExchange); a provider may supply one that is several
+ * (Replicate's create, then stream or poll).
+ */
+export interface Exchange extends Cancellable {
+  /** Settles at the answer's status and headers; rejects when the attempt fails before them. */
+  readonly started: Promise<AnswerStart>
+  /** Stops the attempt (before or after its headers); before them `started` rejects with `reason`. */
+  abort(reason: Error): void
+  /** More body may come: the sink has room again. */
+  resume(): void
+  /** Sends the body to `sink`: first what arrived meanwhile, then each chunk as it comes. */
+  attach(sink: AnswerSink): void
+  /** Reads and drops the body (of an answer not relayed), so the connection goes back to the pool. */
+  drain(): void
+}
+
 const discard: AnswerSink = { data: () => true, end() {}, error() {} }
 
 /**
@@ -27,7 +45,7 @@ const discard: AnswerSink = { data: () => true, end() {}, error() {} }
  * Why not `dispatcher.request()`: it wraps every answer in a Readable and extra promises, and the
  * relay only moves chunks from one socket to another; measured ~15-20 us of CPU per request saved.
  */
-export class UpstreamExchange implements Dispatcher.DispatchHandler, Cancellable {
+export class UpstreamExchange implements Dispatcher.DispatchHandler, Exchange {
   readonly started: Promise<AnswerStart>
   private resolveStart!: (start: AnswerStart) => void
   private rejectStart!: (error: Error) => void

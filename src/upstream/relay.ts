@@ -2,41 +2,61 @@ import { errors } from 'undici'
 import { withoutNullUsage } from '../answers/stream-usage.js'
 import { OpenAIAnswerTap } from '../dialects/openai-chat/tap.js'
 import { RelayError } from '../errors.js'
+import { sendErrorAnswer, writeAnswerHead } from '../http/respond.js'
 import { StreamPacer } from '../limits/stream-pacing.js'
 import type { RelayContext } from '../pipeline/context.js'
+import type { PreparedAttempt } from '../providers/index.js'
 import { classifyTransportError, describeFailure, isTimeout } from './errors.js'
-import type { AnswerStart, UpstreamExchange } from './exchange.js'
-import { writeAnswerHead } from '../http/respond.js'
+import type { AnswerSink, AnswerStart, Exchange } from './exchange.js'
 import { SseSplitter } from './sse.js'
+import { translatingSink } from './translate.js'
+
+/** What a sink needs of the relay: where its bytes go and how the answer ends. */
+export interface RelayOutput {
+  readonly ctx: RelayContext
+  readonly upstreamName: string
+  readonly exchange: Exchange
+  /** Writes bytes to the client (through the pacer when there is one); false when the upstream should pause. */
+  write(bytes: Buffer): boolean
+  /** Ends the answer as complete, once everything written has gone out. */
+  finish(): void
+  /** Ends the answer as broken: an SSE error event when it is a stream, then a cut connection; never a made-up [DONE]. */
+  break(error: RelayError, body?: string): void
+  /** The body stalled or broke off: records the failure and breaks the answer. */
+  transportFailed(error: Error): void
+  /** The idle timer: any sign of life from the upstream. */
+  alive(): void
+}
 
 /**
  * Sends the chosen upstream answer to the client as it arrives: status and headers first, then each
  * body chunk as soon as it comes (SSE included), with backpressure. Resolves when the client side
- * closes. If the upstream breaks mid-answer the client's stream ends as an error: an SSE error
- * event, then a cut connection; never a made-up [DONE]. A stream on a route with a `streamPacing`
- * rule goes out event by event, no faster than the rule's gap.
+ * closes. An answer in OpenAI's format passes as it comes (passthroughSink); one a provider
+ * translates is read into the answer stream and written anew for the client (upstream/translate.ts).
+ * If the upstream breaks mid-answer the client's stream ends as an error: an SSE error event, then a
+ * cut connection; never a made-up [DONE]. A stream on a route with a `streamPacing` rule goes out
+ * event by event, no faster than the rule's gap.
  */
-export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: UpstreamExchange, answer: AnswerStart, idleTimeoutMs: number): Promise<void> {
+export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: Exchange, answer: AnswerStart, idleTimeoutMs: number, prepared: PreparedAttempt): Promise<void> {
   const res = ctx.response
+  const translation = prepared.answer
   const contentType = answer.headers['content-type']
-  const isEventStream = typeof contentType === 'string' && contentType.includes('text/event-stream')
-  writeAnswerHead(ctx, answer.statusCode, answer.headers)
+  // A translated answer is a stream when the client asked for one; another is what the upstream says it is.
+  const isEventStream = translation !== undefined ? ctx.stream : typeof contentType === 'string' && contentType.includes('text/event-stream')
+  // A translated plain answer's head waits for the whole answer (its length and whether it could be read).
+  if (translation === undefined) writeAnswerHead(ctx, answer.statusCode, answer.headers)
+  else if (isEventStream) writeAnswerHead(ctx, answer.statusCode, translatedHeaders(answer.headers, 'text/event-stream; charset=utf-8'))
   // Headers go out now, so a client sees the stream start before its first event.
   if (isEventStream) res.flushHeaders()
 
   const fill = ctx.cacheFill
   if (fill !== undefined) {
     fill.status = answer.statusCode
-    fill.contentType = typeof contentType === 'string' ? contentType : undefined
+    fill.contentType = translation !== undefined ? (isEventStream ? 'text/event-stream' : 'application/json') : typeof contentType === 'string' ? contentType : undefined
   }
   const copy = fill?.copy
   // Only a stream on a paced route gets a pacer; every other answer keeps the direct path below.
   const gapMs = isEventStream ? (ctx.runtime.streamPacing?.gapFor(ctx) ?? 0) : 0
-  // Usage is read from streams and JSON answers; other bodies (audio, files) cost no extra work.
-  const meter = ctx.usageMeter
-  const tap = meter !== undefined && (isEventStream || (typeof contentType === 'string' && contentType.includes('json'))) ? new OpenAIAnswerTap(meter) : undefined
-  // A stream is cut into events only when something needs whole events; otherwise chunks pass as they come.
-  const byEvent = isEventStream && (gapMs > 0 || tap !== undefined || ctx.hideStreamUsage)
 
   return new Promise<void>((resolve) => {
     // Timed here rather than by undici's bodyTimeout, whose ~0.5 s clock ticks make short limits fire late. 0 = no limit.
@@ -52,20 +72,51 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: U
       awaitingDrain = false
       resume()
     }
-    const write = (bytes: Buffer): boolean => {
-      copy?.push(bytes)
-      if (pacer !== undefined) return pacer.push(bytes)
-      if (res.write(bytes)) return true
-      // One chunk may hold several events: the upstream is resumed once, at the drain.
-      if (!awaitingDrain) {
-        awaitingDrain = true
-        res.once('drain', drained)
-      }
-      return false
-    }
-    const events = byEvent ? new EventRelay(ctx, tap, write) : undefined
     // Everything written has been handed over; `last` runs once a paced queue has drained too.
     const flushThen = (last: () => void) => (pacer !== undefined ? pacer.finish(last) : last())
+    const output: RelayOutput = {
+      ctx,
+      upstreamName,
+      exchange,
+      write(bytes) {
+        ctx.firstByteAt ??= performance.now()
+        copy?.push(bytes)
+        if (pacer !== undefined) return pacer.push(bytes)
+        if (res.write(bytes)) return true
+        // One chunk may hold several events: the upstream is resumed once, at the drain.
+        if (!awaitingDrain) {
+          awaitingDrain = true
+          res.once('drain', drained)
+        }
+        return false
+      },
+      finish() {
+        clearTimeout(idleTimer)
+        flushThen(() => {
+          ctx.outcome.completed = true
+          res.end()
+        })
+      },
+      break(relayError, body) {
+        clearTimeout(idleTimer)
+        ctx.outcome.error = relayError
+        // A translated plain answer that could not be read: nothing was sent yet, so the client gets the error as an answer.
+        if (!res.headersSent) {
+          if (!res.destroyed) sendErrorAnswer(ctx, relayError)
+          return
+        }
+        // A paced stream first writes the complete events it holds, at their pace.
+        flushThen(() => breakAnswer(ctx, isEventStream, body ?? JSON.stringify(relayError.toBody())))
+      },
+      transportFailed(error) {
+        clearTimeout(idleTimer)
+        if (ctx.clientGone) return
+        const failure = classifyTransportError(error)
+        ctx.outcome.failures.push({ upstream: upstreamName, reason: failure, timeout: isTimeout(failure), durationMs: performance.now() - (ctx.headersAt ?? ctx.startedAt) })
+        output.break(new RelayError('RELAY_ERR_UPSTREAM_STREAM_BROKEN', `The upstream answer broke off: ${describeFailure(failure)}.`, { cause: error }))
+      },
+      alive: () => idleTimer?.refresh(),
+    }
     if (isEventStream) ctx.runtime.metrics.streamsInFlight.inc()
     res.once('close', () => {
       if (isEventStream) ctx.runtime.metrics.streamsInFlight.dec()
@@ -74,34 +125,44 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: U
       if (!res.writableFinished) exchange.cancel()
       resolve()
     })
-    exchange.attach({
-      data(chunk) {
-        idleTimer?.refresh()
-        ctx.firstByteAt ??= performance.now()
-        if (events !== undefined) return events.push(chunk)
-        tap?.chunk(chunk)
-        return write(chunk)
-      },
-      end() {
-        clearTimeout(idleTimer)
-        // A clean end also sends a trailing event that lacked its blank line.
-        events?.finish(true)
-        if (!isEventStream) tap?.end()
-        flushThen(() => endAnswer(ctx))
-      },
-      error(error) {
-        clearTimeout(idleTimer)
-        events?.finish(false)
-        if (ctx.clientGone) return
-        const failure = classifyTransportError(error)
-        ctx.outcome.failures.push({ upstream: upstreamName, reason: failure, timeout: isTimeout(failure), durationMs: performance.now() - (ctx.headersAt ?? ctx.startedAt) })
-        const relayError = new RelayError('RELAY_ERR_UPSTREAM_STREAM_BROKEN', `The upstream answer broke off: ${describeFailure(failure)}.`, { cause: error })
-        ctx.outcome.error = relayError
-        // A paced stream first writes the complete events it holds, at their pace.
-        flushThen(() => breakAnswer(ctx, isEventStream, relayError))
-      },
-    })
+    exchange.attach(
+      translation !== undefined
+        ? translatingSink(output, translation, answer, isEventStream)
+        : passthroughSink(output, prepared, isEventStream, gapMs > 0, typeof contentType === 'string' && contentType.includes('json')),
+    )
   })
+}
+
+/**
+ * An answer in OpenAI's own format, relayed as it comes: chunks pass as they are, unless something
+ * needs whole events (pacing, the usage meter, usage the gateway asked for and hides again, an event
+ * the provider adds that clients cannot read).
+ */
+function passthroughSink(output: RelayOutput, prepared: PreparedAttempt, isEventStream: boolean, paced: boolean, isJson: boolean): AnswerSink {
+  const { ctx } = output
+  const meter = ctx.usageMeter
+  // Usage is read from streams and JSON answers; other bodies (audio, files) cost no extra work.
+  const tap = meter !== undefined && (isEventStream || isJson) ? new OpenAIAnswerTap(meter) : undefined
+  const byEvent = isEventStream && (paced || tap !== undefined || ctx.hideStreamUsage || prepared.dropEvent !== undefined)
+  const events = byEvent ? new EventRelay(ctx, tap, prepared.dropEvent, output.write) : undefined
+  return {
+    data(chunk) {
+      output.alive()
+      if (events !== undefined) return events.push(chunk)
+      tap?.chunk(chunk)
+      return output.write(chunk)
+    },
+    end() {
+      // A clean end also sends a trailing event that lacked its blank line.
+      events?.finish(true)
+      if (!isEventStream) tap?.end()
+      output.finish()
+    },
+    error(error) {
+      events?.finish(false)
+      output.transportFailed(error)
+    },
+  }
 }
 
 /**
@@ -114,6 +175,7 @@ class EventRelay {
   constructor(
     private readonly ctx: RelayContext,
     private readonly tap: OpenAIAnswerTap | undefined,
+    private readonly drop: ((event: Buffer) => boolean) | undefined,
     private readonly write: (event: Buffer) => boolean,
   ) {}
 
@@ -131,6 +193,7 @@ class EventRelay {
   }
 
   private relay(event: Buffer): boolean {
+    if (this.drop?.(event) === true) return true
     const usageOnly = this.tap?.event(event) ?? false
     if (!this.ctx.hideStreamUsage) return this.write(event)
     if (usageOnly) return true
@@ -138,16 +201,20 @@ class EventRelay {
   }
 }
 
-function endAnswer(ctx: RelayContext): void {
-  ctx.outcome.completed = true
-  ctx.response.end()
+/** An upstream's headers on a translated answer: its content headers are of its own format, not the client's. */
+export function translatedHeaders(upstream: Readonly<Record<string, string | string[] | undefined>>, contentType: string): Record<string, string | string[] | undefined> {
+  const headers: Record<string, string | string[] | undefined> = {}
+  for (const name in upstream) if (!name.startsWith('content-')) headers[name] = upstream[name]
+  headers['content-type'] = contentType
+  if (contentType.startsWith('text/event-stream')) headers['cache-control'] = 'no-cache'
+  return headers
 }
 
 /** An SSE error event, then a cut connection; never a made-up [DONE]. */
-function breakAnswer(ctx: RelayContext, isEventStream: boolean, relayError: RelayError): void {
+function breakAnswer(ctx: RelayContext, isEventStream: boolean, body: string): void {
   const res = ctx.response
-  if (isEventStream && !res.destroyed) {
-    res.write(`data: ${JSON.stringify(relayError.toBody())}\n\n`, () => res.destroy())
+  if (isEventStream && !res.destroyed && res.headersSent) {
+    res.write(`data: ${body}\n\n`, () => res.destroy())
   } else {
     res.destroy()
   }

@@ -103,7 +103,8 @@ test('failed-over and failed requests are recorded with every attempt; level ful
   const [failed, toolCall, text, failedOver] = records as [RequestRecord, RequestRecord, RequestRecord, RequestRecord]
   assert.deepEqual(failedOver.attempts.map((attempt) => [attempt.upstream, attempt.status]), [['broken', 500], ['healthy', 200]])
   assert.equal(failedOver.upstream, 'healthy')
-  assert.equal(failed.status, 502)
+  // Every upstream overloaded (503): the client is told so (RELAY_ERR_UPSTREAM_OVERLOADED), not a generic 502.
+  assert.equal(failed.status, 503)
   assert.match(failed.error ?? '', /All 2 upstream attempts failed/)
   // The per-request x-mock-status overrides both mocks' own behaviour.
   assert.deepEqual(failed.attempts.map((attempt) => [attempt.upstream, attempt.status]), [['broken', 503], ['healthy', 503]])

@@ -10,15 +10,19 @@ const root = new URL('../../', import.meta.url).pathname
 
 /** Every leaf field of the schema, as a dotted path (arrays contribute their item's fields). */
 function fieldPaths(schema: z.ZodType, prefix = ''): string[] {
-  const def = schema._zod.def as { type: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType>; element?: z.ZodType; options?: z.ZodType[]; in?: z.ZodType }
+  const def = schema._zod.def as { type: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType>; element?: z.ZodType; options?: z.ZodType[]; in?: z.ZodType; out?: z.ZodType; valueType?: z.ZodType }
   switch (def.type) {
     case 'optional':
     case 'default':
     case 'prefault':
     case 'nullable':
       return fieldPaths(def.innerType!, prefix)
+    // z.preprocess and transforms: the fields are on whichever side is an object.
     case 'pipe':
-      return fieldPaths(def.in!, prefix)
+      return [...new Set([...fieldPaths(def.in!, prefix), ...fieldPaths(def.out!, prefix)])]
+    // Unions (a provider's upstream settings, the forms of routes.cache and notify.matrix): every option's fields.
+    case 'union':
+      return [...new Set(def.options!.flatMap((option) => fieldPaths(option, prefix)))]
     case 'array':
       return fieldPaths(def.element!, prefix)
     case 'object': {

@@ -93,7 +93,8 @@ function readUpstream(doc: unknown, index: number, issues: Issues, notices: stri
 
 /** Names upstreams by host so logs and metrics can tell them apart; a repeated host gets `#<config index>`. */
 function nameUpstreams(upstreams: { index: number; upstream: UpstreamInput }[]): UpstreamInput[] {
-  const host = (url: string): string => new URL(url).host
+  // Every upstream here has a URL (openai-api-route's endpoint, or Replicate's API when it gave none).
+  const host = (url: string | undefined): string => (url === undefined ? 'default' : new URL(url).host)
   const counts = new Map<string, number>()
   for (const { upstream } of upstreams) counts.set(host(upstream.url), (counts.get(host(upstream.url)) ?? 0) + 1)
   return upstreams.map(({ index, upstream }) => {

@@ -1,4 +1,4 @@
-import { bodyAskingStreamUsage, clientAskedStreamUsage, streamTakesUsageOption } from '../../answers/stream-usage.js'
+import { jsonAskingStreamUsage, clientAskedStreamUsage, streamTakesUsageOption } from '../../answers/stream-usage.js'
 import type { RelayContext } from '../context.js'
 
 /**
@@ -12,5 +12,6 @@ export function askStreamUsage(ctx: RelayContext): undefined {
   if (ctx.usageMeter === undefined || !ctx.stream || json === undefined) return
   if (!streamTakesUsageOption(ctx.endpoint) || clientAskedStreamUsage(json)) return
   if (!ctx.candidates.some((upstream) => upstream.streamUsage)) return
-  ctx.bodyAskingUsage = bodyAskingStreamUsage(json)
+  ctx.jsonAskingUsage = jsonAskingStreamUsage(json)
+  ctx.bodyAskingUsage = Buffer.from(JSON.stringify(ctx.jsonAskingUsage))
 }

@@ -1,22 +1,28 @@
 import { errors, type Dispatcher } from 'undici'
+import { readChatRequest } from '../../dialects/openai-chat/request.js'
 import { RelayError } from '../../errors.js'
+import { sendWholeAnswer } from '../../http/respond.js'
+import type { AttemptRequest, PreparedAttempt, UpstreamError } from '../../providers/index.js'
 import { judgeStatus, parseRetryAfter } from '../../routing/failover.js'
 import type { CompiledUpstream } from '../../routing/route-table.js'
 import { chooseCredential } from '../../upstream/credentials.js'
 import { classifyTransportError, describeFailure, isTimeout } from '../../upstream/errors.js'
-import { UpstreamExchange, type AnswerStart } from '../../upstream/exchange.js'
+import { UpstreamExchange, type AnswerStart, type Exchange } from '../../upstream/exchange.js'
 import { outboundHeaders } from '../../upstream/headers.js'
+import { readErrorBody } from '../../upstream/read-error.js'
 import { relayAnswer } from '../../upstream/relay.js'
 import type { RelayContext } from '../context.js'
 
-/** `key-refused`: failed, but another key of the same upstream is free to try. */
-type AttemptResult = 'relayed' | 'failed' | 'key-refused' | 'client-gone'
+/** `key-refused`: failed, but another key of the same upstream is free to try. `refused`: the upstream's provider cannot take this request. */
+type AttemptResult = 'relayed' | 'failed' | 'key-refused' | 'client-gone' | RelayError
 
 /**
- * Tries the candidates in order until one gives an answer worth relaying. Every attempt sends the
- * same request bytes. Nothing reaches the client before an answer is chosen, so switching
- * upstream can never mix two answers. Attempts and the time until headers are both bounded.
- * This loop is ours: undici's retry handler only retries idempotent methods.
+ * Tries the candidates in order until one gives an answer worth relaying. Each attempt sends the
+ * request as the upstream's provider wants it (the same bytes for OpenAI-compatible upstreams, a
+ * translated request for others), so one route can fail over across providers. Nothing reaches the
+ * client before an answer is chosen, so switching upstream can never mix two answers. Attempts and
+ * the time until headers are both bounded. This loop is ours: undici's retry handler only retries
+ * idempotent methods.
  */
 export async function forwardWithFailover(ctx: RelayContext): Promise<undefined> {
   const { candidates } = ctx
@@ -26,10 +32,12 @@ export async function forwardWithFailover(ctx: RelayContext): Promise<undefined>
   // Upstreams whose Retry-After is longer than we wait out (failover.maxRetryAfter): not asked again by this
   // request. (When only one of several keys was rate-limited the upstream is not cooling: another key is tried.)
   let resting: Set<CompiledUpstream> | undefined
+  // Upstreams whose provider cannot take this request (n > 1, images, ...): skipped, and the reason kept.
+  let refusals: Map<CompiledUpstream, RelayError> | undefined
   let round = 0
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     const upstream = candidates[attempt % candidates.length]!
-    if (resting?.has(upstream)) continue
+    if (resting?.has(upstream) || refusals?.has(upstream)) continue
     if (attempt >= (round + 1) * candidates.length) {
       // Every candidate failed once: back off before the next round (200 ms, 400 ms, ...).
       round = Math.floor(attempt / candidates.length)
@@ -43,24 +51,56 @@ export async function forwardWithFailover(ctx: RelayContext): Promise<undefined>
     // Each refusal rests a key, so this ends when the upstream's keys do.
     while (result === 'key-refused' && deadline > Date.now()) result = await attemptOnce(ctx, upstream, deadline - Date.now())
     if (result === 'relayed' || result === 'client-gone') return
+    if (result instanceof RelayError) {
+      ;(refusals ??= new Map()).set(upstream, result)
+      continue
+    }
     const retryAfter = ctx.outcome.failures.at(-1)?.retryAfterMs
     if (retryAfter !== undefined && retryAfter > failover.maxRetryAfter && ctx.runtime.health.isCooling(upstream.id)) (resting ??= new Set()).add(upstream)
   }
+  // No upstream was tried because none could take the request: why the first could not.
+  if (ctx.outcome.failures.length === 0 && refusals !== undefined) throw refusals.values().next().value!
   throw finalError(ctx)
+}
+
+/** The client's request as `upstream` gets it: its model renamed by the upstream's model map, the usage-asking body where allowed. */
+function attemptRequest(ctx: RelayContext, upstream: CompiledUpstream): AttemptRequest {
+  const model = ctx.model === undefined ? undefined : (upstream.modelMap?.get(ctx.model) ?? ctx.model)
+  const askUsage = ctx.bodyAskingUsage !== undefined && upstream.streamUsage
+  const json = ctx.json
+  return {
+    method: ctx.method,
+    rest: ctx.rest,
+    endpoint: ctx.endpoint,
+    json: askUsage ? ctx.jsonAskingUsage : json,
+    body: askUsage ? ctx.bodyAskingUsage : ctx.body,
+    stream: ctx.stream,
+    model,
+    chat: () => readChatRequest(json ?? {}, model ?? ''),
+  }
 }
 
 async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remainingMs: number): Promise<AttemptResult> {
   const { runtime, outcome } = ctx
+  const request = attemptRequest(ctx, upstream)
+  let prepared: PreparedAttempt
+  try {
+    prepared = upstream.provider.prepare(request, upstream)
+  } catch (error) {
+    // A request this provider cannot take (400) or an endpoint it does not serve: another upstream may.
+    if (error instanceof RelayError && error.status < 500) return error
+    throw error
+  }
   const credential = chooseCredential(upstream, ctx.identity, runtime.clients)
   const headers = outboundHeaders(ctx.request.headers, {
     keepHeaders: upstream.keepHeaders,
     identityEncoding: ctx.route.type === 'openai',
-    withhold: credential.withholdClient ? upstream.adapter.credentialHeaders : undefined,
+    withhold: credential.withholdClient ? upstream.provider.credentialHeaders : undefined,
   })
   for (const [name, value] of upstream.extraHeaders) headers[name] = value
-  if (credential.ring !== undefined) upstream.adapter.setKey(headers, credential.ring.keyAt(credential.index))
-  // A stream whose usage is needed asks for it, where the upstream allows (ask-stream-usage stage).
-  const body = ctx.bodyAskingUsage !== undefined && upstream.streamUsage ? ctx.bodyAskingUsage : (ctx.body ?? null)
+  if (prepared.headers !== undefined) Object.assign(headers, prepared.headers)
+  const key = credential.ring?.keyAt(credential.index)
+  if (key !== undefined) upstream.provider.setKey(headers, key)
   const health = runtime.health.get(upstream.id)
   const timeout = ctx.stream ? upstream.timeouts.streamHeaders : upstream.timeouts.headers
   outcome.attempts++
@@ -68,27 +108,34 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
   // undici times headersTimeout with its coarse clock (~0.5 s ticks, lib/util/timers.js): a 200 ms limit
   // fired after up to a second, so slower answers got through. The wait for headers is timed here instead.
   const attemptStartedAt = performance.now()
-  const exchange = new UpstreamExchange()
+  const dispatchOptions: Dispatcher.DispatchOptions = { origin: upstream.origin, path: prepared.path, method: prepared.method as Dispatcher.HttpMethod, headers, body: prepared.body }
+  const dispatch = (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) => runtime.dispatcher.dispatch(options, handler)
+  let exchange: Exchange
+  if (prepared.exchange !== undefined) {
+    exchange = prepared.exchange(dispatch, dispatchOptions)
+  } else {
+    const single = new UpstreamExchange()
+    exchange = single
+    try {
+      dispatch(dispatchOptions, single)
+    } catch (error) {
+      // undici refuses some requests synchronously (e.g. a header value it will not send); treat it as this attempt failing.
+      single.abort(error as Error)
+    }
+  }
   ctx.cancelOnDisconnect = exchange
   let headersTimedOut = false
   // A timeout of 0 means no per-attempt limit; failover.totalTimeout still bounds the wait.
+  const waitMs = timeout > 0 ? Math.min(timeout, remainingMs) : remainingMs
   const headersTimer = setTimeout(() => {
     headersTimedOut = true
     exchange.abort(new errors.HeadersTimeoutError())
-  }, timeout > 0 ? Math.min(timeout, remainingMs) : remainingMs)
-  try {
-    runtime.dispatcher.dispatch(
-      { origin: upstream.origin, path: upstreamPath(upstream, ctx.rest), method: ctx.method as Dispatcher.HttpMethod, headers, body },
-      exchange,
-    )
-  } catch (error) {
-    // undici refuses some requests synchronously (e.g. a header value it will not send); treat it as this attempt failing.
-    exchange.abort(error as Error)
-  }
+  }, waitMs)
   let answer: AnswerStart
   try {
     answer = await exchange.started
   } catch (error) {
+    clearTimeout(headersTimer)
     health.inflight--
     const failure = headersTimedOut && !ctx.clientGone ? 'headers-timeout' : classifyTransportError(error)
     if (failure === 'client-gone' || ctx.clientGone) return 'client-gone'
@@ -96,39 +143,65 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
     outcome.failures.push({ upstream: upstream.name, reason: failure, timeout: isTimeout(failure), durationMs: performance.now() - attemptStartedAt })
     runtime.logger.warn({ requestId: ctx.id, upstream: upstream.name, failure, err: error }, 'upstream attempt failed')
     return 'failed'
-  } finally {
-    clearTimeout(headersTimer)
   }
 
-  const status = answer.statusCode
+  const rawStatus = answer.statusCode
+  // A translated provider's error is read (a small body) to learn what it means in OpenAI's terms; the
+  // headers timer keeps running meanwhile, so a body that never ends fails the attempt in time.
+  let translatedError: UpstreamError | undefined
+  if (rawStatus >= 400 && prepared.answer !== undefined) {
+    const body = await readErrorBody(exchange)
+    if (body === undefined) {
+      clearTimeout(headersTimer)
+      health.inflight--
+      if (ctx.clientGone) return 'client-gone'
+      const failure = headersTimedOut ? 'headers-timeout' : 'reset'
+      runtime.health.failed(upstream.id, describeFailure(failure))
+      outcome.failures.push({ upstream: upstream.name, reason: failure, timeout: isTimeout(failure), durationMs: performance.now() - attemptStartedAt })
+      return 'failed'
+    }
+    translatedError = prepared.answer.error(rawStatus, answer.headers, body)
+  }
+  clearTimeout(headersTimer)
+  const status = translatedError?.status ?? rawStatus
   const verdict = judgeStatus(status, credential.ownKey)
+  const retryAfter = translatedError !== undefined ? translatedError.retryAfterMs : parseRetryAfter(answer.headers['retry-after'])
   if (verdict !== 'relay') {
     health.inflight--
     // Read and drop the error body so the connection returns to the pool.
-    exchange.drain()
-    const retryAfter = parseRetryAfter(answer.headers['retry-after'])
+    if (translatedError === undefined) exchange.drain()
     if (verdict === 'next-key' && credential.ring !== undefined) {
       credential.ring.rest(credential.index, Date.now() + (retryAfter ?? runtime.config.failover.cooldown.duration))
     }
-    if (verdict === 'next-upstream' || (credential.ring?.size ?? 0) <= 1) runtime.health.failed(upstream.id, `HTTP ${status}`, retryAfter)
-    outcome.failures.push({ upstream: upstream.name, reason: status, timeout: false, retryAfterMs: retryAfter, durationMs: performance.now() - attemptStartedAt })
-    runtime.logger.warn({ requestId: ctx.id, upstream: upstream.name, status }, 'upstream answered with a failure')
+    if (verdict === 'next-upstream' || (credential.ring?.size ?? 0) <= 1) runtime.health.failed(upstream.id, `HTTP ${rawStatus}`, retryAfter)
+    outcome.failures.push({ upstream: upstream.name, reason: rawStatus, status, timeout: false, retryAfterMs: retryAfter, durationMs: performance.now() - attemptStartedAt })
+    runtime.logger.warn({ requestId: ctx.id, upstream: upstream.name, status: rawStatus }, 'upstream answered with a failure')
     // Only the upstream's own keys: a forward-key level's keys serve every upstream, so the next upstream gets the next one.
     return verdict === 'next-key' && credential.ring === upstream.keys && upstream.keys.hasFreeKey() ? 'key-refused' : 'failed'
   }
 
   if (status < 400) runtime.health.succeeded(upstream.id)
-  ctx.hideStreamUsage = body === ctx.bodyAskingUsage
+  ctx.hideStreamUsage = prepared.answer === undefined && request.body === ctx.bodyAskingUsage && ctx.bodyAskingUsage !== undefined
   outcome.upstreamHeadersMs = performance.now() - attemptStartedAt
   outcome.failuresBeforeRelay = outcome.failures.length
   outcome.status = status
   outcome.upstream = upstream.name
+  if (prepared.dropped !== undefined && prepared.dropped.length > 0) (ctx.responseHeaders ??= {})['x-relay-dropped-params'] = prepared.dropped.join(', ')
   try {
-    await relayAnswer(ctx, upstream.name, exchange, answer, upstream.timeouts.idle)
+    if (translatedError !== undefined) sendUpstreamError(ctx, translatedError, key)
+    else await relayAnswer(ctx, upstream.name, exchange, answer, upstream.timeouts.idle, prepared)
   } finally {
     health.inflight--
   }
   return 'relayed'
+}
+
+/** A translated provider's client error (400, 404, ...) as OpenAI's error body; the upstream key, should its message echo it, is never shown. */
+function sendUpstreamError(ctx: RelayContext, error: UpstreamError, key: string | undefined): void {
+  const message = key === undefined || key === '' ? error.message : error.message.replaceAll(key, '[redacted]')
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' }
+  if (error.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(0, Math.ceil(error.retryAfterMs / 1000)))
+  sendWholeAnswer(ctx, error.status, headers, JSON.stringify({ error: { message, type: error.type, param: error.param ?? null, code: error.code } }))
 }
 
 /** Sleeps `ms`; resolves false at once if the client leaves meanwhile. */
@@ -152,16 +225,7 @@ function roundWait(ctx: RelayContext, upstream: CompiledUpstream, round: number)
   return coolingFor > 0 && coolingFor <= ctx.runtime.config.failover.maxRetryAfter ? Math.max(backoff, coolingFor) : backoff
 }
 
-/** Base path + the path after the route prefix (always starting with "/"), the upstream URL's own query first. */
-function upstreamPath(upstream: CompiledUpstream, rest: string): string {
-  let path = upstream.basePath + rest
-  if (path.charCodeAt(0) !== 47 /* / */) path = `/${path}`
-  if (upstream.baseQuery === '') return path
-  const queryStart = path.indexOf('?')
-  return queryStart === -1 ? `${path}?${upstream.baseQuery}` : `${path.slice(0, queryStart + 1)}${upstream.baseQuery}&${path.slice(queryStart + 1)}`
-}
-
-/** All attempts failed: 504 when every failure was a timeout, 429 when every one was a rate limit, else 502. */
+/** All attempts failed: 504 when every failure was a timeout, 429 when every one was a rate limit, 503 when every one was an overload, else 502. */
 function finalError(ctx: RelayContext): RelayError {
   const { failures } = ctx.outcome
   const summary = failures.map((failure) => `${failure.upstream} (${typeof failure.reason === 'number' ? `HTTP ${failure.reason}` : describeFailure(failure.reason)})`).join(', ')
@@ -170,10 +234,10 @@ function finalError(ctx: RelayContext): RelayError {
   }
   const message = `All ${failures.length} upstream attempt${failures.length === 1 ? '' : 's'} failed: ${summary}.`
   if (failures.every((failure) => failure.timeout)) return new RelayError('RELAY_ERR_UPSTREAM_TIMEOUT', message)
-  if (failures.every((failure) => failure.reason === 429)) {
-    const waits = failures.map((failure) => failure.retryAfterMs).filter((wait): wait is number => wait !== undefined)
-    const headers = waits.length > 0 ? { 'retry-after': String(Math.ceil(Math.min(...waits) / 1000)) } : undefined
-    return new RelayError('RELAY_ERR_UPSTREAMS_RATE_LIMITED', message, headers ? { headers } : {})
-  }
+  const statusOf = (failure: (typeof failures)[number]) => failure.status ?? failure.reason
+  const waits = failures.map((failure) => failure.retryAfterMs).filter((wait): wait is number => wait !== undefined)
+  const headers = waits.length > 0 ? { headers: { 'retry-after': String(Math.ceil(Math.min(...waits) / 1000)) } } : {}
+  if (failures.every((failure) => statusOf(failure) === 429)) return new RelayError('RELAY_ERR_UPSTREAMS_RATE_LIMITED', message, headers)
+  if (failures.every((failure) => statusOf(failure) === 503)) return new RelayError('RELAY_ERR_UPSTREAM_OVERLOADED', message, headers)
   return new RelayError('RELAY_ERR_UPSTREAM_FAILED', message)
 }

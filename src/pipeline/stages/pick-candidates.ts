@@ -5,8 +5,8 @@ import type { RelayContext } from '../context.js'
 
 /**
  * The upstreams this request may use, in the order they will be tried: those the client's token
- * opens, then those whose model allow/deny lists admit the model, then ordered by the route's
- * strategy with upstreams in cooldown last.
+ * opens, then those whose model allow/deny lists admit the model and whose provider serves the
+ * endpoint, then ordered by the route's strategy with upstreams in cooldown last.
  */
 export function pickCandidates(ctx: RelayContext): undefined {
   const { route } = ctx
@@ -23,7 +23,11 @@ export function pickCandidates(ctx: RelayContext): undefined {
     const what = ctx.model ?? pathname
     throw new RelayError('RELAY_ERR_MODEL_NOT_SERVED', `No upstream of route ${route.path} serves the model '${what}'.`, { param: 'model' })
   }
-  ctx.candidates = orderCandidates(serving, route.strategy, ctx.runtime.health)
+  const able = serving.filter((upstream) => upstream.provider.serves(ctx.endpoint))
+  if (able.length === 0) {
+    throw new RelayError('RELAY_ERR_ENDPOINT_NOT_SERVED', `No upstream of route ${route.path} serves ${ctx.method} ${pathname}: its providers answer chat completions only.`)
+  }
+  ctx.candidates = orderCandidates(able, route.strategy, ctx.runtime.health)
 }
 
 function mayUse(ctx: RelayContext, upstream: CompiledUpstream): boolean {

@@ -1,0 +1,99 @@
+import { ChatAssembler } from '../answers/chat-assembler.js'
+import { fanOut, withHead, type AnswerListener } from '../answers/listener.js'
+import { clientAskedStreamUsage } from '../answers/stream-usage.js'
+import { chatCompletionId, ChatStreamWriter, plainCompletion } from '../dialects/openai-chat/write.js'
+import { RelayError } from '../errors.js'
+import { writeAnswerHead } from '../http/respond.js'
+import type { AnswerTranslation, UpstreamError } from '../providers/index.js'
+import type { AnswerSink, AnswerStart } from './exchange.js'
+import type { RelayOutput } from './relay.js'
+import { translatedHeaders } from './relay.js'
+
+/**
+ * The translating sink, in the manner of undici's decompress interceptor: it wraps the relay's
+ * output only when the upstream's provider speaks another API. The native answer's bytes go to the
+ * provider's decoder, which reads them into the answer stream; the usage meter (and through it the
+ * cache and the records) listens to that stream, and so does the client's writer: OpenAI chunks for
+ * a stream, one chat completion for a plain answer. `[DONE]` is written only after the upstream's
+ * answer ended as a whole; an error the upstream sends inside its stream ends the client's as an
+ * error.
+ */
+export function translatingSink(output: RelayOutput, translation: AnswerTranslation, answer: AnswerStart, isEventStream: boolean): AnswerSink {
+  const { ctx } = output
+  const meter = ctx.usageMeter
+  let failed = false
+  const fail = (error: UpstreamError) => {
+    if (failed) return
+    failed = true
+    output.exchange.cancel()
+    ctx.outcome.failures.push({ upstream: output.upstreamName, reason: error.status, status: error.status, timeout: false, durationMs: performance.now() - (ctx.headersAt ?? ctx.startedAt) })
+    const relayError = new RelayError('RELAY_ERR_UPSTREAM_STREAM_BROKEN', `The upstream answer broke off: ${error.message}`)
+    output.break(relayError, JSON.stringify({ error: { message: error.message, type: error.type, param: null, code: error.code } }))
+  }
+
+  if (isEventStream) {
+    let writable = true
+    const writer = new ChatStreamWriter({
+      write: (event) => {
+        writable = output.write(Buffer.from(event)) && writable
+      },
+      withUsage: ctx.json !== undefined && clientAskedStreamUsage(ctx.json),
+      // The client's name for the model, also when a model map sent another upstream.
+      model: ctx.model,
+    })
+    const decoder = translation.decoder({ stream: true, listener: openaiIds(fanOut(meter, writer)), fail })
+    return {
+      data(chunk) {
+        if (failed) return true
+        output.alive()
+        writable = true
+        decoder.push(chunk)
+        return writable
+      },
+      end() {
+        if (failed) return
+        if (decoder.end() === 'complete') {
+          writer.end()
+          output.finish()
+        } else {
+          output.break(new RelayError('RELAY_ERR_UPSTREAM_STREAM_BROKEN', 'The upstream answer ended before its last event.'))
+        }
+      },
+      error(error) {
+        if (!failed) output.transportFailed(error)
+      },
+    }
+  }
+
+  // A plain answer is read whole, then written as one chat completion.
+  const assembler = meter?.assembler ?? new ChatAssembler()
+  const listener: AnswerListener = meter === undefined ? assembler : meter.assembler !== undefined ? meter : fanOut(meter, assembler)
+  const decoder = translation.decoder({ stream: false, listener: openaiIds(listener), fail })
+  return {
+    data(chunk) {
+      output.alive()
+      decoder.push(chunk)
+      return true
+    },
+    end() {
+      if (failed) return
+      const completion = decoder.end() === 'complete' ? assembler.result() : undefined
+      if (completion === undefined) {
+        output.break(new RelayError('RELAY_ERR_UPSTREAM_FAILED', `The answer of upstream ${output.upstreamName} could not be read.`))
+        return
+      }
+      const body = plainCompletion(completion, ctx.model)
+      writeAnswerHead(ctx, answer.statusCode, { ...translatedHeaders(answer.headers, 'application/json'), 'content-length': String(Buffer.byteLength(body)) })
+      output.write(Buffer.from(body))
+      output.finish()
+    },
+    error(error) {
+      output.transportFailed(error)
+    },
+  }
+}
+
+/** The answer as OpenAI would name it (`chatcmpl-...`) for everyone listening: the client, the cache and the records. */
+function openaiIds(listener: AnswerListener): AnswerListener {
+  return withHead(listener, (head) => ({ ...head, id: chatCompletionId(head.id) }))
+}
