@@ -107,7 +107,7 @@ describe('mock upstream: endpoints through the openai SDK', () => {
     const call = answer.choices[0]?.message.tool_calls?.[0]
     assert.equal(answer.choices[0]?.finish_reason, 'tool_calls')
     assert.equal(call?.type === 'function' ? call.function.name : undefined, 'get_weather')
-    assert.equal(call?.type === 'function' ? call.function.arguments : undefined, '{}')
+    assert.equal(call?.type === 'function' ? call.function.arguments : undefined, '{"location":"Paris","call":0}')
 
     const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: [], tools, stream: true })
     let args = ''
@@ -122,7 +122,7 @@ describe('mock upstream: endpoints through the openai SDK', () => {
       finish = choice?.finish_reason ?? finish
     }
     assert.equal(name, 'get_weather')
-    assert.equal(args, '{}')
+    assert.equal(args, '{"location":"Paris","call":0}')
     assert.equal(finish, 'tool_calls')
   })
 

@@ -27,6 +27,9 @@ export interface StreamAnswer {
   events: readonly string[]
   /** How many events the `truncate` fault sends before destroying the socket. */
   truncateAt: number
+  /** With the `streamError` behaviour: how many events go out before `errorEvent`, which ends the stream (in the API's own format). */
+  errorAt?: number
+  errorEvent?: string
 }
 
 export type Answer = BodyAnswer | StreamAnswer

@@ -13,6 +13,10 @@ export const defaultBehaviour: Readonly<MockBehaviour> = Object.freeze({
   chunks: 3,
   chunkDelayMs: 0,
   usage: true,
+  reasoning: false,
+  cachedTokens: 0,
+  toolCalls: 1,
+  streamError: false,
 })
 
 // Bounds keep a typo from parking a socket for hours or building a gigabyte stream.
@@ -41,11 +45,17 @@ const parsers: FieldParsers = {
     if (typeof raw === 'string' && raw.length <= 100 && HEADER_VALUE.test(raw)) return raw
     return fail(label, 'a header value of at most 100 visible ASCII characters', raw)
   },
-  usage: (raw, label) => {
-    if (raw === true || raw === 'true' || raw === '1') return true
-    if (raw === false || raw === 'false' || raw === '0') return false
-    return fail(label, 'true or false', raw)
-  },
+  usage: (raw, label) => flag(raw, label),
+  reasoning: (raw, label) => flag(raw, label),
+  cachedTokens: (raw, label) => integer(raw, label, 0, 1_000_000),
+  toolCalls: (raw, label) => integer(raw, label, 1, 8),
+  streamError: (raw, label) => flag(raw, label),
+}
+
+function flag(raw: unknown, label: string): boolean {
+  if (raw === true || raw === 'true' || raw === '1') return true
+  if (raw === false || raw === 'false' || raw === '0') return false
+  return fail(label, 'true or false', raw)
 }
 
 /** Header names of the per-request overrides; the body field `mock` uses the camelCase keys. */
@@ -57,6 +67,10 @@ export const overrideHeaders: { readonly [K in keyof MockBehaviour]-?: string } 
   chunkDelayMs: 'x-mock-chunk-delay-ms',
   retryAfter: 'x-mock-retry-after',
   usage: 'x-mock-usage',
+  reasoning: 'x-mock-reasoning',
+  cachedTokens: 'x-mock-cached-tokens',
+  toolCalls: 'x-mock-tool-calls',
+  streamError: 'x-mock-stream-error',
 }
 
 function isBehaviourKey(key: string): key is keyof MockBehaviour {

@@ -1,11 +1,12 @@
 import type { Answer, BodyAnswer } from './answer.js'
+import type { MockApi, MockEndpoint } from './api.js'
 import { behaviourFromBody, behaviourFromHeaders, MockBehaviourError, resolveBehaviour } from './behaviour.js'
 import { chatAnswer } from './chat.js'
 import { completionsAnswer } from './completions.js'
 import { echoAnswer } from './echo.js'
 import { embeddingsAnswer } from './embeddings.js'
 import type { Exchange } from './exchange.js'
-import { parseJsonBody, type ParsedJson } from './json-body.js'
+import { parseJsonBody, type JsonObject, type ParsedJson } from './json-body.js'
 import { modelAnswer, modelsAnswer } from './models.js'
 import { errorAnswer, invalidRequest, statusAnswer } from './openai-error.js'
 import { matchRoute, type Route } from './routes.js'
@@ -24,7 +25,12 @@ const HEALTHZ: BodyAnswer = { kind: 'body', status: 200, contentType: 'text/plai
  * 4. apply the fault (reset, hang) and an error status (with Retry-After when set);
  * 5. otherwise send the endpoint's answer (truncated when the fault says so).
  */
-export function handle(ex: Exchange, body: Buffer, server: MockBehaviour): void {
+export function handle(ex: Exchange, body: Buffer, server: MockBehaviour, apis: readonly MockApi[]): void {
+  const other = otherApi(apis, ex.req.method ?? 'GET', ex.req.url ?? '/')
+  if (other !== undefined) {
+    handleOther(ex, other, body, server)
+    return
+  }
   const route = matchRoute(ex.req.method ?? 'GET', ex.req.url ?? '/')
   if (route.kind === 'healthz') {
     sendPlain(ex, HEALTHZ)
@@ -44,6 +50,50 @@ export function handle(ex: Exchange, body: Buffer, server: MockBehaviour): void 
   }
 
   const proceed = (): void => answer(ex, route, json, body, behaviour)
+  if (behaviour.headersDelayMs > 0) ex.after(behaviour.headersDelayMs, proceed)
+  else proceed()
+}
+
+/** The endpoint of another API (Anthropic, Gemini, ...) this request is for, with its query; undefined for OpenAI's. */
+function otherApi(apis: readonly MockApi[], method: string, url: string): { endpoint: MockEndpoint; query: URLSearchParams } | undefined {
+  const queryStart = url.indexOf('?')
+  const path = queryStart === -1 ? url : url.slice(0, queryStart)
+  const query = new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1))
+  for (const api of apis) {
+    const endpoint = api.match(method, path, query)
+    if (endpoint !== undefined) return { endpoint, query }
+  }
+  return undefined
+}
+
+/** The same steps as handle() for another API's endpoint, its errors in its own format. */
+function handleOther(ex: Exchange, { endpoint, query }: { endpoint: MockEndpoint; query: URLSearchParams }, raw: Buffer, server: MockBehaviour): void {
+  let body: JsonObject = {}
+  if (endpoint.json) {
+    const json = parseJsonBody(raw)
+    if (!json.ok) {
+      sendPlain(ex, endpoint.error(400, 'The request body is not a JSON object.', ex.id))
+      return
+    }
+    body = json.value
+  }
+  let behaviour: MockBehaviour
+  try {
+    behaviour = resolveBehaviour(server, body.mock === undefined ? undefined : behaviourFromBody(body.mock), behaviourFromHeaders(ex.req.headers))
+  } catch (error) {
+    if (!(error instanceof MockBehaviourError)) throw error
+    sendPlain(ex, endpoint.error(400, error.message, ex.id))
+    return
+  }
+  const proceed = (): void => {
+    if (behaviour.fault === 'reset') return ex.destroySocket(true)
+    if (behaviour.fault === 'hang') return
+    if (behaviour.status >= 400) return sendAnswer(ex, endpoint.error(behaviour.status, `The mock upstream answered ${behaviour.status} as its behaviour asked.`, ex.id), behaviour)
+    const origin = `http://${ex.req.headers.host ?? '127.0.0.1'}`
+    const result = endpoint.answer({ id: ex.id, body, raw, headers: ex.req.headers, query, behaviour, origin })
+    if (result instanceof Promise) void result.then((late) => !ex.closed && sendAnswer(ex, late, behaviour))
+    else sendAnswer(ex, result, behaviour)
+  }
   if (behaviour.headersDelayMs > 0) ex.after(behaviour.headersDelayMs, proceed)
   else proceed()
 }

@@ -14,7 +14,7 @@ import type { MockBehaviour } from './types.js'
 export function sendAnswer(ex: Exchange, answer: Answer, behaviour: MockBehaviour): void {
   const headers = baseHeaders(ex, behaviour.retryAfter)
   const truncate = behaviour.fault === 'truncate'
-  if (answer.kind === 'sse') sendStream(ex, answer, behaviour.status, headers, behaviour.chunkDelayMs, truncate)
+  if (answer.kind === 'sse') sendStream(ex, answer, behaviour.status, headers, behaviour.chunkDelayMs, truncate, behaviour.streamError)
   else sendBody(ex, answer, answer.status === 200 ? behaviour.status : answer.status, headers, truncate)
 }
 
@@ -59,9 +59,11 @@ function sendStream(
   headers: OutgoingHttpHeaders,
   delayMs: number,
   truncate: boolean,
+  streamError: boolean,
 ): void {
   const { res } = ex
-  const { events } = answer
+  // A stream broken on purpose: the API's error event halfway, then a clean end (as the providers do).
+  const events = streamError && answer.errorEvent !== undefined ? [...answer.events.slice(0, answer.errorAt ?? 1), answer.errorEvent] : answer.events
   const end = truncate ? Math.min(answer.truncateAt, events.length) : events.length
   headers['content-type'] = 'text/event-stream; charset=utf-8'
   headers['cache-control'] = 'no-cache'

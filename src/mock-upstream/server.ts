@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http'
 import { AbortCounter } from './abort-counter.js'
 import { defaultBehaviour, validateBehaviour } from './behaviour.js'
 import { Exchange } from './exchange.js'
+import { createMockApis } from './apis.js'
 import { handle } from './handle.js'
 import type { MockBehaviour, MockRequest, MockUpstream, MockUpstreamOptions } from './types.js'
 
@@ -23,6 +24,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   const aborts = new AbortCounter()
   let nextId = 0
   let closing = false
+  const apis = createMockApis()
 
   const server = createServer(
     // requestTimeout 0: slow uploads and long tests are the client's business, not the mock's.
@@ -48,7 +50,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
 
       readBody(req, (body) => {
         if (entry !== undefined) entry.body = body
-        if (!ex.closed) handle(ex, body, behaviour)
+        if (!ex.closed) handle(ex, body, behaviour, apis)
       })
     },
   )

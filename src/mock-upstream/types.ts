@@ -25,6 +25,14 @@ export interface MockBehaviour {
   retryAfter?: string
   /** Include usage in answers; in streams only when `stream_options.include_usage` is true. */
   usage: boolean
+  /** Answer with reasoning (thinking) text before the content, in each API's own way. */
+  reasoning: boolean
+  /** Report this many prompt tokens as read from a prompt cache. */
+  cachedTokens: number
+  /** Tool calls in one answer when the request offers tools (parallel calls). */
+  toolCalls: number
+  /** Break a stream in the middle with an error event in the API's own format (Anthropic overloaded, ...). */
+  streamError: boolean
 }
 
 export interface MockUpstreamOptions {

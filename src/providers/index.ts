@@ -5,7 +5,11 @@ import { anthropicDefaultUrl, bindAnthropic } from './anthropic/index.js'
 import { anthropicOptions } from './anthropic/options.js'
 import { bindAzure } from './azure/index.js'
 import { azureOptions } from './azure/options.js'
+import { bindGemini, geminiDefaultUrl } from './gemini/index.js'
+import { geminiOptions } from './gemini/options.js'
 import { bindOpenAI, openaiOptions } from './openai/index.js'
+import { bindReplicate, replicateDefaultUrl } from './replicate/index.js'
+import { replicateOptions } from './replicate/options.js'
 import type { UpstreamProvider } from './types.js'
 
 /**
@@ -21,6 +25,8 @@ export function upstreamSchemaWith<Common extends z.ZodRawShape>(common: Common)
     z.strictObject({ provider: z.literal('openai').default('openai'), url: httpUrl, ...common, ...openaiOptions }),
     z.strictObject({ provider: z.literal('azure'), url: httpUrl, ...common, ...azureOptions }),
     z.strictObject({ provider: z.literal('anthropic'), url: httpUrl.default(anthropicDefaultUrl), ...common, ...anthropicOptions }),
+    z.strictObject({ provider: z.literal('gemini'), url: httpUrl.default(geminiDefaultUrl), ...common, ...geminiOptions }),
+    z.strictObject({ provider: z.literal('replicate'), url: httpUrl.default(replicateDefaultUrl), ...common, ...replicateOptions }),
   ])
 }
 
@@ -33,6 +39,10 @@ export function bindProvider(upstream: UpstreamConfig): UpstreamProvider {
       return bindAzure(upstream)
     case 'anthropic':
       return bindAnthropic(upstream)
+    case 'gemini':
+      return bindGemini(upstream)
+    case 'replicate':
+      return bindReplicate(upstream)
   }
 }
 

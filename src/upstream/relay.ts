@@ -2,7 +2,7 @@ import { errors } from 'undici'
 import { withoutNullUsage } from '../answers/stream-usage.js'
 import { OpenAIAnswerTap } from '../dialects/openai-chat/tap.js'
 import { RelayError } from '../errors.js'
-import { sendErrorAnswer, writeAnswerHead } from '../http/respond.js'
+import { sendErrorAnswer, sendWholeAnswer, writeAnswerHead } from '../http/respond.js'
 import { StreamPacer } from '../limits/stream-pacing.js'
 import type { RelayContext } from '../pipeline/context.js'
 import type { PreparedAttempt } from '../providers/index.js'
@@ -22,6 +22,8 @@ export interface RelayOutput {
   finish(): void
   /** Ends the answer as broken: an SSE error event when it is a stream, then a cut connection; never a made-up [DONE]. */
   break(error: RelayError, body?: string): void
+  /** A plain answer the upstream said inside it had failed, sent as an error answer of `status` (nothing was sent yet). */
+  refuse(status: number, body: string, reason: string): void
   /** The body stalled or broke off: records the failure and breaks the answer. */
   transportFailed(error: Error): void
   /** The idle timer: any sign of life from the upstream. */
@@ -107,6 +109,14 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: E
         }
         // A paced stream first writes the complete events it holds, at their pace.
         flushThen(() => breakAnswer(ctx, isEventStream, body ?? JSON.stringify(relayError.toBody())))
+      },
+      refuse(status, body, reason) {
+        clearTimeout(idleTimer)
+        // A 4xx is the request's fault, relayed as a passthrough upstream's 4xx would be: not a failure of the gateway's.
+        if (status >= 500) ctx.outcome.error = new RelayError('RELAY_ERR_UPSTREAM_FAILED', reason)
+        if (res.headersSent || res.destroyed) return
+        sendWholeAnswer(ctx, status, { 'content-type': 'application/json; charset=utf-8' }, body)
+        ctx.outcome.completed = false
       },
       transportFailed(error) {
         clearTimeout(idleTimer)

@@ -27,8 +27,13 @@ export function translatingSink(output: RelayOutput, translation: AnswerTranslat
     failed = true
     output.exchange.cancel()
     ctx.outcome.failures.push({ upstream: output.upstreamName, reason: error.status, status: error.status, timeout: false, durationMs: performance.now() - (ctx.headersAt ?? ctx.startedAt) })
-    const relayError = new RelayError('RELAY_ERR_UPSTREAM_STREAM_BROKEN', `The upstream answer broke off: ${error.message}`)
-    output.break(relayError, JSON.stringify({ error: { message: error.message, type: error.type, param: null, code: error.code } }))
+    const body = JSON.stringify({ error: { message: error.message, type: error.type, param: error.param ?? null, code: error.code } })
+    if (isEventStream) {
+      output.break(new RelayError('RELAY_ERR_UPSTREAM_STREAM_BROKEN', `The upstream answer broke off: ${error.message}`), body)
+      return
+    }
+    // A plain answer that says it failed (a blocked prompt, a failed prediction): the client gets that error, with its status.
+    output.refuse(error.status, body, `The upstream refused: ${error.message}`)
   }
 
   if (isEventStream) {
