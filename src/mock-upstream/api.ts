@@ -17,8 +17,8 @@ export interface MockEndpoint {
   /** Whether the body is read as JSON (a parse failure is answered with this API's 400). */
   json: boolean
   answer(input: ApiInput): Answer | Promise<Answer>
-  /** An error answer in this API's own format: for a status the behaviour asks for, bad JSON, bad requests. */
-  error(status: number, message: string, id: number): BodyAnswer
+  /** An error answer in this API's own format: for a status the behaviour asks for (given then), bad JSON, bad requests. */
+  error(status: number, message: string, id: number, behaviour?: MockBehaviour): BodyAnswer
 }
 
 export interface ApiInput {

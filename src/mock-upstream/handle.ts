@@ -88,7 +88,7 @@ function handleOther(ex: Exchange, { endpoint, query }: { endpoint: MockEndpoint
   const proceed = (): void => {
     if (behaviour.fault === 'reset') return ex.destroySocket(true)
     if (behaviour.fault === 'hang') return
-    if (behaviour.status >= 400) return sendAnswer(ex, endpoint.error(behaviour.status, `The mock upstream answered ${behaviour.status} as its behaviour asked.`, ex.id), behaviour)
+    if (behaviour.status >= 400) return sendAnswer(ex, endpoint.error(behaviour.status, `The mock upstream answered ${behaviour.status} as its behaviour asked.`, ex.id, behaviour), behaviour)
     const origin = `http://${ex.req.headers.host ?? '127.0.0.1'}`
     const result = endpoint.answer({ id: ex.id, body, raw, headers: ex.req.headers, query, behaviour, origin })
     if (result instanceof Promise) void result.then((late) => !ex.closed && sendAnswer(ex, late, behaviour))

@@ -28,6 +28,9 @@ export interface Outcome {
   status: number | undefined
   /** Name of the upstream whose answer was relayed. */
   upstream: string | undefined
+  /** The API it speaks, and the model it was asked for when its model map renamed the client's. */
+  provider: string | undefined
+  upstreamModel: string | undefined
   attempts: number
   failures: AttemptFailure[]
   error: RelayError | undefined
@@ -88,7 +91,7 @@ export class RelayContext {
   cacheFill: CacheFill | undefined
   /** Headers every answer to this request carries (e.g. x-ratelimit-*). */
   responseHeaders: Record<string, string> | undefined
-  readonly outcome: Outcome = { status: undefined, upstream: undefined, attempts: 0, failures: [], error: undefined, completed: false, upstreamHeadersMs: undefined, failuresBeforeRelay: 0 }
+  readonly outcome: Outcome = { status: undefined, upstream: undefined, provider: undefined, upstreamModel: undefined, attempts: 0, failures: [], error: undefined, completed: false, upstreamHeadersMs: undefined, failuresBeforeRelay: 0 }
   /** performance.now() when the answer's headers went to the client, and when its first body byte did. */
   headersAt: number | undefined
   firstByteAt: number | undefined

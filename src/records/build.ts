@@ -29,6 +29,8 @@ export function buildRecord(ctx: RelayContext, usage: Usage | undefined, now = p
   if (userAgent !== undefined) record.userAgent = userAgent
   if (ctx.model !== undefined) record.model = ctx.model
   if (outcome.upstream !== undefined) record.upstream = outcome.upstream
+  if (outcome.provider !== undefined) record.provider = outcome.provider
+  if (outcome.upstreamModel !== undefined) record.upstreamModel = outcome.upstreamModel
   if (ctx.headersAt !== undefined) record.headersMs = round(ctx.headersAt - ctx.startedAt)
   if (ctx.firstByteAt !== undefined) record.firstByteMs = round(ctx.firstByteAt - ctx.startedAt)
   if (ctx.cacheStatus !== undefined) record.cache = ctx.cacheStatus

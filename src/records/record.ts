@@ -51,6 +51,10 @@ export interface RequestRecord {
   stream: boolean
   /** The upstream whose answer was relayed. */
   upstream?: string
+  /** The API that upstream speaks (openai, anthropic, ...). */
+  provider?: string
+  /** The model the upstream was asked for, when its model map renamed the client's. */
+  upstreamModel?: string
   attempts: RecordAttempt[]
   /** The final HTTP status sent to the client. */
   status: number

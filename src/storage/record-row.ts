@@ -33,6 +33,8 @@ export const recordColumns = [
   'error',
   'level',
   'content',
+  'provider',
+  'upstream_model',
 ] as const
 
 export type RowValue = string | number | boolean | null
@@ -119,6 +121,8 @@ export function rowValues(record: RequestRecord): RowValue[] {
     record.error ?? null,
     record.level,
     record.content === undefined ? null : contentJson(record.content),
+    record.provider ?? null,
+    record.upstreamModel ?? null,
   ]
 }
 
@@ -162,6 +166,8 @@ export function recordFromRow(row: Readonly<Record<string, unknown>>): RequestRe
     userAgent: text(row.user_agent),
     model: text(row.model),
     upstream: text(row.upstream),
+    provider: text(row.provider),
+    upstreamModel: text(row.upstream_model),
     headersMs: number(row.headers_ms),
     firstByteMs: number(row.first_byte_ms),
     promptTokens: number(row.prompt_tokens),

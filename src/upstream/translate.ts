@@ -82,7 +82,10 @@ export function translatingSink(output: RelayOutput, translation: AnswerTranslat
     },
     end() {
       if (failed) return
-      const completion = decoder.end() === 'complete' ? assembler.result() : undefined
+      const ended = decoder.end()
+      // The decoder may find, reading the whole answer, that it says it failed (a blocked prompt): already answered.
+      if (failed) return
+      const completion = ended === 'complete' ? assembler.result() : undefined
       if (completion === undefined) {
         output.break(new RelayError('RELAY_ERR_UPSTREAM_FAILED', `The answer of upstream ${output.upstreamName} could not be read.`))
         return

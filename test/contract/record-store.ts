@@ -29,6 +29,8 @@ export function fullRecord(id: string, time: number): RequestRecord {
     model: 'gpt-4o-mini',
     stream: true,
     upstream: 'backup',
+    provider: 'anthropic',
+    upstreamModel: 'claude-sonnet-4-5',
     attempts: [
       { upstream: 'primary', error: 'connect-timeout', durationMs: 1000.25 },
       { upstream: 'flaky', status: 503, durationMs: 40 },

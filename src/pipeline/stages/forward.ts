@@ -186,6 +186,8 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
   outcome.failuresBeforeRelay = outcome.failures.length
   outcome.status = status
   outcome.upstream = upstream.name
+  outcome.provider = upstream.provider.name
+  if (request.model !== ctx.model) outcome.upstreamModel = request.model
   if (prepared.dropped !== undefined && prepared.dropped.length > 0) (ctx.responseHeaders ??= {})['x-relay-dropped-params'] = prepared.dropped.join(', ')
   try {
     if (translatedError !== undefined) sendUpstreamError(ctx, translatedError, key)

@@ -75,16 +75,25 @@ function turns(messages: readonly ChatMessage[]): Json[] {
   messages.forEach((message, index) => {
     if (message.role === 'system') return
     if (message.role === 'user') add('user', message.content.map((part, at) => block(part, `messages[${index}].content[${at}]`)).filter(nonEmpty))
-    else if (message.role === 'tool') add('user', [{ type: 'tool_result', tool_use_id: message.toolCallId, content: toolResultContent(message.content, index) }])
+    else if (message.role === 'tool') add('user', [{ type: 'tool_result', tool_use_id: toolUseId(message.toolCallId), content: toolResultContent(message.content, index) }])
     else {
       const blocks: Json[] = message.content.filter((part) => part.text !== '').map((part) => ({ type: 'text', text: part.text }))
-      for (const call of message.toolCalls) blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: toolInput(call.arguments) })
+      for (const call of message.toolCalls) blocks.push({ type: 'tool_use', id: toolUseId(call.id), name: call.name, input: toolInput(call.arguments) })
       add('assistant', blocks)
     }
   })
   // Tool results first within a user turn: text the client put after them stays after them.
   for (const turn of out) if (turn.role === 'user') turn.content.sort((a, b) => Number(b.type === 'tool_result') - Number(a.type === 'tool_result'))
   return out
+}
+
+/**
+ * Anthropic takes tool_use ids of letters, digits, `_` and `-` only; ids another provider made (a
+ * conversation that failed over, Gemini's signature-carrying ids) are mapped alike on both the call
+ * and its result, so they still pair.
+ */
+function toolUseId(id: string): string {
+  return id.replace(/[^A-Za-z0-9_-]/g, '_')
 }
 
 /** Anthropic refuses empty text blocks ("text content blocks must be non-empty"). */

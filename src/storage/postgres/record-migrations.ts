@@ -69,6 +69,15 @@ export const postgresRecordMigrations: readonly PostgresMigration[] = [
         REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${s}.request_records_count_deleted();
     `,
   },
+  {
+    version: 2,
+    name: 'provider and upstream model',
+    // Issue 14: which API the relayed upstream spoke, and the model it was asked for (after a model map).
+    sql: (s) => `
+      ALTER TABLE ${s}.request_records ADD COLUMN provider text;
+      ALTER TABLE ${s}.request_records ADD COLUMN upstream_model text;
+    `,
+  },
 ]
 
 /** A schema name as SQL: checked (no quoting tricks needed) and double-quoted. */

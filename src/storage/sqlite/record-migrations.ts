@@ -56,6 +56,15 @@ export const sqliteRecordMigrations: readonly SqliteMigration[] = [
       INSERT INTO request_records_count (n) VALUES (0);
     `,
   },
+  {
+    version: 2,
+    name: 'provider and upstream model',
+    // Issue 14: which API the relayed upstream spoke, and the model it was asked for (after a model map).
+    sql: `
+      ALTER TABLE request_records ADD COLUMN provider TEXT;
+      ALTER TABLE request_records ADD COLUMN upstream_model TEXT;
+    `,
+  },
 ]
 
 /** Applies the migrations not yet applied, in order; returns the versions it applied. */
