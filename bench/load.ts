@@ -24,6 +24,8 @@ export interface LoadOptions {
   timeFirstByte?: boolean
   /** Send over this pool (its keep-alive connections) and leave it open; by default a pool of `concurrency` connections is made and closed. */
   pool?: Pool
+  /** Headers added to every request (x-mock-* behaviours for APIs whose bodies cannot carry them). */
+  headers?: Record<string, string>
 }
 
 const headers = { 'content-type': 'application/json', authorization: 'Bearer bench-client' }
@@ -36,6 +38,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let sent = 0
   let errors = 0
   const statuses: Record<number, number> = {}
+  const requestHeaders = options.headers === undefined ? headers : { ...headers, ...options.headers }
   const start = performance.now()
   const deadline = start + options.maxMs
   const worker = async () => {
@@ -43,7 +46,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       sent++
       const begin = performance.now()
       try {
-        const response = await pool.request({ path: options.path, method: 'POST', headers, body: options.body })
+        const response = await pool.request({ path: options.path, method: 'POST', headers: requestHeaders, body: options.body })
         if (options.timeFirstByte) {
           // Events, not `for await`: an async iterator costs the load generator a promise per chunk,
           // CPU the processes under test would then lack on a 2-core machine.

@@ -1,5 +1,6 @@
 import type { CacheReport } from './cache.js'
 import type { CostReport, VariantCost } from './costs.js'
+import type { TranslationReport } from './translation.js'
 
 export interface BenchReport {
   startedAt: string
@@ -41,6 +42,8 @@ export interface BenchReport {
   limiterLogicMicros?: number
   /** Failed or non-200 requests over every measured run, the limited gateways' included. */
   errors: number
+  /** Issue 14: an Anthropic upstream behind the OpenAI API, beside an OpenAI one (bench/translation.ts). */
+  translation?: TranslationReport
 }
 
 /** The targets of issue 2; each row says whether this run met it. */
@@ -159,4 +162,20 @@ export function printCosts(costs: CostReport, report: Pick<BenchReport, 'costsRe
   if (report.limiterLogicMicros !== undefined) {
     console.log(`  the memory limiter's own work (in-process, no sockets): ${report.limiterLogicMicros.toFixed(2)} us a request, ${pct((report.limiterLogicMicros / costs.plainCpuUs) * 100)} of the plain gateway's CPU per request`)
   }
+}
+
+/** Issue 14's table: what translating to Anthropic costs beside relaying to OpenAI, in one gateway. */
+export function printTranslation(report: TranslationReport): void {
+  const { openai, anthropic } = report
+  const rows = [
+    ['measure', 'OpenAI SDK → OpenAI', 'OpenAI SDK → Anthropic', 'ratio (target)'],
+    ['gateway CPU per plain request, c=64', `${openai.cpuUs.toFixed(0)} us`, `${anthropic.cpuUs.toFixed(0)} us`, `${report.plainCpuRatio.toFixed(2)}x (<= 1.5x)`],
+    ['gateway CPU per 20-chunk stream, c=64', `${openai.streamCpuUs.toFixed(0)} us`, `${anthropic.streamCpuUs.toFixed(0)} us`, `${report.streamCpuRatio.toFixed(2)}x (<= 2x)`],
+    ['added latency p50, c=1 (vs the mock in its API)', ms(openai.latencyC1P50 - openai.directC1P50), ms(anthropic.latencyC1P50 - anthropic.directC1P50), ''],
+    ['added stream TTFB p50, c=64', ms(openai.ttfbP50 - openai.directTtfbP50), ms(anthropic.ttfbP50 - anthropic.directTtfbP50), ''],
+    ['requests/s, c=64, plain', openai.rps.toFixed(0), anthropic.rps.toFixed(0), ''],
+  ]
+  console.log(`\nTranslation (issue 14): ${report.pairs} paired slots per kind; errors ${openai.errors + anthropic.errors}`)
+  console.log(table(rows))
+  console.log(`targets: plain ${report.plainCpuRatio <= 1.5 ? 'met' : 'MISSED'}, stream ${report.streamCpuRatio <= 2 ? 'met' : 'MISSED'}`)
 }

@@ -17,11 +17,14 @@ import { loadPool, percentile, runLoad, type LoadResult } from './load.js'
 import { limitsSection, redactedUrl, RedisCpu, redisReachable, redisUrl, remainingRequests } from './limits.js'
 import { recordsIn } from './gateway-state.js'
 import { cpuMicros, freePort, rssMb, startProcess, startService, type Service } from './processes.js'
-import { printCosts, printReport, type BenchReport } from './report.js'
+import { printCosts, printReport, printTranslation, type BenchReport } from './report.js'
+import { measureTranslation, translationConfig } from './translation.js'
 
 const quick = process.argv.includes('--quick')
 /** Only the costs of limits and records (issues 3 and 5): `npm run bench -- --costs-only`. */
 const costsOnly = process.argv.includes('--costs-only')
+/** Only what translating to another provider costs (issue 14): `npm run bench -- --translation-only`. */
+const translationOnly = process.argv.includes('--translation-only')
 /** `--processes-per-variant N`: more pairs for a tighter interval (default 2, 1 with --quick), a minute each. */
 const processesPerVariant = numberAfter('--processes-per-variant') ?? (quick ? 1 : 2)
 /** `--variants control,memory-limits`: only these cost variants (names with - for spaces). */
@@ -62,6 +65,15 @@ async function main(): Promise<void> {
     const redisSkipped = reachable.ok ? undefined : `Redis at ${redactedUrl(redisUrl)} not reachable (${reachable.reason})`
     if (redisSkipped !== undefined) console.log(`limits (issue 3): ${redisSkipped}; the Redis limiter variant is skipped`)
     else redisCpu = new RedisCpu(redisUrl)
+    if (translationOnly) {
+      const translation = await measureTranslation(mock, await startRelay('translation', translationConfig(mock.url)), scale)
+      printTranslation(translation)
+      const finishedAt = new Date().toISOString()
+      const resultsDir = new URL('./results/', import.meta.url)
+      mkdirSync(resultsDir, { recursive: true })
+      writeFileSync(new URL(`translation-${finishedAt.replace(/[:.]/g, '-')}.json`, resultsDir), JSON.stringify({ finishedAt, node: process.version, translation }, null, 2))
+      return
+    }
     let report: BenchReport | undefined
     if (!costsOnly) {
       const relay = await startRelay('bench', baseConfig)
@@ -72,6 +84,8 @@ async function main(): Promise<void> {
       // Issue 4: the same gateway with the answer cache on (memory backend).
       const caching = await startRelay('cache', { ...baseConfig, routes: baseConfig.routes.map((route) => ({ ...route, cache: 'always' })) })
       report = await measure(mock, relay, reference, caching)
+      // Issue 14: OpenAI clients reaching an Anthropic upstream, beside an OpenAI one, in one gateway.
+      report.translation = await measureTranslation(mock, await startRelay('translation', translationConfig(mock.url)), scale)
     }
     // Issues 3 and 5: what limits and records cost, each variant in gateway processes of its own, on
     // two routes that differ only in the feature (bench/costs.ts).
@@ -125,6 +139,7 @@ async function main(): Promise<void> {
     }
     Object.assign(report, { costs }, costExtras)
     printReport(report)
+    if (report.translation !== undefined) printTranslation(report.translation)
     const json = JSON.stringify(report, null, 2)
     writeFileSync(new URL(`bench-${report.startedAt.replace(/[:.]/g, '-')}.json`, resultsDir), json)
     writeFileSync(new URL('latest.json', resultsDir), json)

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { errors, type Dispatcher } from 'undici'
+import { Outlet } from './outlet.js'
 
 export interface AnswerStart {
   statusCode: number
@@ -52,10 +53,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, Exchange {
   private controller: Dispatcher.DispatchController | undefined
   private abortReason: Error | undefined
   private hasStarted = false
-  private sink: AnswerSink | undefined
-  /** Chunks that arrived between the headers and the choice of a sink. */
-  private pending: Buffer[] | undefined
-  private outcome: 'end' | Error | undefined
+  /** The body, held from the headers until a sink is attached (what to do with it is chosen after them). */
+  private readonly outlet = new Outlet()
 
   constructor() {
     this.started = new Promise((resolve, reject) => {
@@ -66,7 +65,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, Exchange {
 
   /** Stops the request (before or after headers); before headers `started` rejects at once with `reason`. */
   abort(reason: Error): void {
-    if (this.abortReason !== undefined || this.outcome !== undefined) return
+    if (this.abortReason !== undefined || this.outlet.closed) return
     this.abortReason = reason
     this.controller?.abort(reason)
     if (!this.hasStarted) this.rejectStart(reason)
@@ -82,12 +81,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, Exchange {
 
   /** Sends the body to `sink`: first what arrived meanwhile, then each chunk as it comes. */
   attach(sink: AnswerSink): void {
-    this.sink = sink
-    const pending = this.pending
-    this.pending = undefined
-    if (pending !== undefined) for (const chunk of pending) sink.data(chunk)
-    if (this.outcome === 'end') sink.end()
-    else if (this.outcome !== undefined) sink.error(this.outcome)
+    this.outlet.attach(sink)
   }
 
   /** Reads and drops the body (of an answer not relayed), so the connection goes back to the pool. */
@@ -108,23 +102,16 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, Exchange {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.sink === undefined) (this.pending ??= []).push(chunk)
-    else if (!this.sink.data(chunk)) controller.pause()
+    if (!this.outlet.push(chunk)) controller.pause()
   }
 
   onResponseEnd(): void {
-    this.outcome = 'end'
-    this.sink?.end()
+    this.outlet.end()
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    if (this.outcome !== undefined) return
-    if (!this.hasStarted) {
-      this.outcome = error
-      this.rejectStart(error)
-      return
-    }
-    this.outcome = error
-    this.sink?.error(error)
+    if (this.outlet.closed) return
+    if (!this.hasStarted) this.rejectStart(error)
+    this.outlet.error(error)
   }
 }

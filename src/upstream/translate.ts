@@ -1,4 +1,5 @@
-import { ChatAssembler } from '../answers/chat-assembler.js'
+import { ChatAssembler, openaiUsage } from '../answers/chat-assembler.js'
+import { finalUsage } from '../answers/final-usage.js'
 import { fanOut, withHead, type AnswerListener } from '../answers/listener.js'
 import { clientAskedStreamUsage } from '../answers/stream-usage.js'
 import { chatCompletionId, ChatStreamWriter, plainCompletion } from '../dialects/openai-chat/write.js'
@@ -58,6 +59,11 @@ export function translatingSink(output: RelayOutput, translation: AnswerTranslat
       end() {
         if (failed) return
         if (decoder.end() === 'complete') {
+          // An upstream that reports no usage (Replicate's community models): what the gateway counted.
+          if (!writer.hasUsage) {
+            const counted = finalUsage(ctx)
+            if (counted !== undefined) writer.usage(counted)
+          }
           writer.end()
           output.finish()
         } else {
@@ -89,6 +95,10 @@ export function translatingSink(output: RelayOutput, translation: AnswerTranslat
       if (completion === undefined) {
         output.break(new RelayError('RELAY_ERR_UPSTREAM_FAILED', `The answer of upstream ${output.upstreamName} could not be read.`))
         return
+      }
+      if (completion.usage === null) {
+        const counted = finalUsage(ctx)
+        if (counted !== undefined) completion.usage = openaiUsage(counted)
       }
       const body = plainCompletion(completion, ctx.model)
       writeAnswerHead(ctx, answer.statusCode, { ...translatedHeaders(answer.headers, 'application/json'), 'content-length': String(Buffer.byteLength(body)) })

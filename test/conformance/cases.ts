@@ -1,5 +1,4 @@
 import type { ConfigInput } from '../../src/config/schema.js'
-import type { MockRequest } from '../../src/mock-upstream/index.js'
 
 type UpstreamInput = ConfigInput['routes'][number]['upstreams'][number]
 
@@ -24,8 +23,6 @@ export interface ProviderCase {
   overloadedStatus: number
   /** x-relay-dropped-params for a request with seed and logit_bias (translated providers). */
   droppedSampling: string
-  /** The request the mock received for a chat completion (a provider may make several requests: the first). */
-  chatRequest(requests: readonly MockRequest[]): MockRequest
   /** Where the key was: the header that carried it. */
   keyHeader: string
   /** The path (and query) a chat completion reaches the upstream at. */
@@ -42,7 +39,6 @@ export interface ProviderCase {
 
 const asRecord = (value: unknown): Record<string, unknown> => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {})
 const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : [])
-const first = (requests: readonly MockRequest[]) => requests[0]!
 
 function openaiImages(body: Record<string, unknown>): unknown[] {
   return asList(body.messages).flatMap((message) => asList(asRecord(message).content).filter((part) => asRecord(part).type === 'image_url'))
@@ -73,7 +69,6 @@ export const openaiCase: ProviderCase = {
   argumentFragments: true,
   overloadedStatus: 503,
   droppedSampling: '',
-  chatRequest: first,
   keyHeader: 'authorization',
   chatPath: /^\/v1\/chat\/completions$/,
   ...openaiShape,
@@ -90,7 +85,6 @@ export const azureDatedCase: ProviderCase = {
   argumentFragments: true,
   overloadedStatus: 503,
   droppedSampling: '',
-  chatRequest: first,
   keyHeader: 'api-key',
   chatPath: /^\/openai\/deployments\/mini-deployment\/chat\/completions\?api-version=2024-10-21$/,
   ...openaiShape,
@@ -114,7 +108,6 @@ export const anthropicCase: ProviderCase = {
   argumentFragments: true,
   overloadedStatus: 529,
   droppedSampling: 'seed, logit_bias',
-  chatRequest: first,
   keyHeader: 'x-api-key',
   chatPath: /^\/v1\/messages$/,
   systemPrompt: (body) => body.system,
@@ -145,7 +138,6 @@ export const geminiCase: ProviderCase = {
   overloadedStatus: 503,
   // Gemini takes a seed.
   droppedSampling: 'logit_bias',
-  chatRequest: first,
   keyHeader: 'x-goog-api-key',
   chatPath: /^\/v1beta\/models\/gpt-4o-mini:(generateContent|streamGenerateContent\?alt=sse)$/,
   systemPrompt: (body) => asList(asRecord(body.systemInstruction).parts).map((part) => asRecord(part).text).join(''),
@@ -162,4 +154,25 @@ export const geminiCase: ProviderCase = {
           .filter((response) => response.name !== undefined)
           .map((response) => String(response.id ?? response.name)),
       })),
+}
+
+/** Replicate: text only, a prompt rendered from the messages (template none: system to system_prompt). */
+export const replicateCase: ProviderCase = {
+  name: 'replicate',
+  upstream: (url, key) => ({ provider: 'replicate', url, keys: [key], models: { map: { 'gpt-4o-mini': 'meta/meta-llama-3-8b-instruct' } } }),
+  translated: true,
+  tools: false,
+  takesImages: false,
+  reasoning: false,
+  cachedTokens: false,
+  argumentFragments: false,
+  overloadedStatus: 503,
+  // Replicate's language models take a seed.
+  droppedSampling: 'logit_bias',
+  keyHeader: 'authorization',
+  chatPath: /^\/v1\/models\/meta\/meta-llama-3-8b-instruct\/predictions$/,
+  systemPrompt: (body) => asRecord(body.input).system_prompt,
+  stop: (body) => String(asRecord(body.input).stop_sequences ?? '').split(','),
+  images: () => [],
+  toolResults: () => [],
 }

@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import { request } from 'undici'
 import { startMock } from '../helpers/mock.js'
 import { startRelay } from '../helpers/relay.js'
+import { readText } from '../helpers/read-body.js'
 
 // Issue 2, point 4 (separate limits for stream and non-stream headers, idle between chunks) and
 // point 5 (total time bounded). Every 504 is logged at error level by the gateway, hence failOnErrorLogs: false.
@@ -22,13 +23,7 @@ async function chat(url: string, stream: boolean, headers: Record<string, string
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'time me' }], stream }),
   })
-  let text = ''
-  let broken = false
-  try {
-    for await (const chunk of answer.body) text += (chunk as Buffer).toString('utf8')
-  } catch {
-    broken = true
-  }
+  const { text, broken } = await readText(answer.body)
   return { status: answer.statusCode, text, ms: performance.now() - started, broken }
 }
 

@@ -35,7 +35,7 @@ test('the core never names a provider: no provider name as a string and no compa
   // The mock upstream speaks each provider's API, and config/compat reads the seeds' own formats (type: replicate).
   const exempt = /^(providers|mock-upstream|config\/compat)\//
   // `openai` is also the canonical dialect (route type openai): only the providers that are translated count.
-  const namesAProvider = /['"`](azure|anthropic|gemini|replicate)['"`]|\bprovider(\.name)?\s*[!=]==/
+  const namesAProvider = /['"`](azure|anthropic|gemini|replicate)['"`]|\bprovider(\.name)?\s*[!=]==\s*['"`]/
   const offenders = sourceFiles(src)
     .filter((file) => !exempt.test(relative(src, file)))
     .flatMap((file) =>

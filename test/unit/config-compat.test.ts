@@ -153,20 +153,8 @@ describe('openai-api-route config', () => {
     ])
   })
 
-  it('skips replicate upstreams with a notice, and fails when none is left', () => {
-    const translation = fromOpenAIApiRoute({
-      upstreams: [
-        { sk: 'r8', endpoint: 'https://api.replicate.com', type: 'replicate' },
-        { sk: 'k', endpoint: 'https://api.openai.com', authorization: 'tok' },
-      ],
-    })
-    const config = validate(translation)
-    assert.deepEqual(config.routes[0]?.upstreams.map((upstream) => upstream.name), ['api.openai.com'])
-    assert.ok(translation.notices.includes('openai-api-route: replicate upstreams are not supported yet; upstream 0 skipped'))
-    assert.ok(!translation.notices.some((line) => line.includes('authorization')), 'every kept upstream has its own tokens')
-
-    const { lines } = issuesOf(() => fromOpenAIApiRoute({ upstreams: [{ sk: 'r8', endpoint: 'https://api.replicate.com', type: 'replicate' }] }))
-    assert.deepEqual(lines, ['upstreams: no usable upstream: replicate upstreams are not supported yet'])
+  // Replicate upstreams are translated now (issue 14): test/unit/provider-replicate.test.ts checks what they become.
+  it('refuses an upstream type it does not know', () => {
     assert.deepEqual(issuesOf(() => fromOpenAIApiRoute({ upstreams: [{ endpoint: 'https://x.example', type: 'azure' }] })).lines, [
       'upstreams.0.type: expected openai or replicate',
     ])

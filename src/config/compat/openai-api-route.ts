@@ -18,6 +18,7 @@ import type { Translation } from './types.js'
 
 type RouteInput = ConfigInput['routes'][number]
 type UpstreamInput = RouteInput['upstreams'][number]
+type ReplicateInput = Extract<UpstreamInput, { provider: 'replicate' }>
 
 const source = 'openai-api-route config'
 const topLevelKeys = new Set(['address', 'hostname', 'dbtype', 'dbaddr', 'authorization', 'timeout', 'stream_timeout', 'lb_policy', 'upstreams'])
@@ -51,20 +52,35 @@ function upstreamUrl(text: string, index: number, notices: string[]): string {
   return text
 }
 
-/** The upstream, `skipped` for a replicate one, or undefined after recording issues. */
-function readUpstream(doc: unknown, index: number, issues: Issues, notices: string[]): UpstreamInput | 'skipped' | undefined {
+/** openai-api-route called Replicate here whatever the upstream's endpoint said (seeds.md B.4.9). */
+const seedReplicateUrl = 'https://api.replicate.com'
+
+/**
+ * A `type: replicate` upstream as openai-api-route meant it: Mistral's prompt format, `Token` auth and
+ * `max_new_tokens`, as its replicate.go sent them; its endpoint, when given, is now where it goes.
+ */
+function replicateSettings(endpoint: string | undefined, index: number, notices: string[]): Pick<ReplicateInput, 'url' | 'provider' | 'promptTemplate' | 'authScheme' | 'maxTokensField'> {
+  const path = `upstreams.${index}`
+  if (endpoint !== undefined && new URL(endpoint).origin !== seedReplicateUrl) {
+    notices.push(notice(`${path}.endpoint`, `now used as Replicate's API base (openai-api-route always called ${seedReplicateUrl})`))
+  }
+  // The seed added max_new_tokens 1024, top_p 0.9, top_k 50 and a temperature of 0 when the request set none.
+  notices.push(notice(path, 'replicate requests now carry only the sampling fields the client set (openai-api-route added max_new_tokens 1024, top_p 0.9, top_k 50, and temperature 0 when absent)'))
+  return { url: endpoint ?? seedReplicateUrl, provider: 'replicate', promptTemplate: 'mistral', authScheme: 'Token', maxTokensField: 'max_new_tokens' }
+}
+
+/** The upstream, or undefined after recording issues. */
+function readUpstream(doc: unknown, index: number, issues: Issues, notices: string[]): UpstreamInput | undefined {
   const path = `upstreams.${index}`
   if (!isRecord(doc)) return issues.add(path, 'expected an upstream with sk and endpoint', doc)
   for (const key of Object.keys(doc)) if (!upstreamKeys.has(key)) issues.add(`${path}.${key}`, 'unknown field', doc[key])
 
   const type = readString(doc.type, `${path}.type`, issues) ?? 'openai'
-  if (type === 'replicate') {
-    notices.push(`openai-api-route: replicate upstreams are not supported yet; upstream ${index} skipped`)
-    return 'skipped'
-  }
-  if (type !== 'openai') issues.add(`${path}.type`, 'expected openai or replicate', doc.type)
+  if (type !== 'openai' && type !== 'replicate') issues.add(`${path}.type`, 'expected openai or replicate', doc.type)
+  const replicate = type === 'replicate'
 
-  const endpoint = readHttpUrl(doc.endpoint, `${path}.endpoint`, issues, 'the upstream base URL')
+  // A replicate upstream needs no endpoint: openai-api-route called Replicate's own API.
+  const endpoint = readHttpUrl(doc.endpoint, `${path}.endpoint`, issues, replicate ? undefined : 'the upstream base URL')
   const sk = readString(doc.sk, `${path}.sk`, issues)
   const allow = readStringList(doc.allow, `${path}.allow`, issues)
   const deny = readStringList(doc.deny, `${path}.deny`, issues)
@@ -73,15 +89,16 @@ function readUpstream(doc: unknown, index: number, issues: Issues, notices: stri
   const streamTimeout = readSeconds(doc.stream_timeout, `${path}.stream_timeout`, issues)
   const noauth = readBoolean(doc.noauth, `${path}.noauth`, issues)
   const keepHeaders = readBoolean(doc.keep_header, `${path}.keep_header`, issues)
-  if (endpoint === undefined) return undefined
+  const target = replicate ? replicateSettings(endpoint, index, notices) : endpoint === undefined ? undefined : { url: upstreamUrl(endpoint, index, notices), provider: 'openai' as const }
+  if (target === undefined) return undefined
 
   return {
-    url: upstreamUrl(endpoint, index, notices),
-    provider: 'openai',
+    ...target,
     // sk `asis` forwards the client's own Authorization; no sk sends none; any other sk is the upstream's one key.
     ...(sk === 'asis' ? { auth: 'passthrough' as const } : sk === undefined ? { auth: 'none' as const } : { keys: [sk] }),
     ...(timeout !== undefined && { timeout }),
     ...(streamTimeout !== undefined && { streamTimeout }),
+    // For a replicate upstream, allow and deny name Replicate models (owner/name or owner/name:version), as the client asks for them.
     ...((allow !== undefined || deny !== undefined) && { models: { ...(allow && { allow }), ...(deny && { deny }) } }),
     // An empty per-upstream authorization inherits the top-level one, as in the seed.
     ...(clientTokens.length > 0 && { clientTokens }),
@@ -130,11 +147,8 @@ export function fromOpenAIApiRoute(doc: Record<string, unknown>): Translation {
 
   const rawUpstreams = Array.isArray(doc.upstreams) ? doc.upstreams : issues.add('upstreams', 'expected a list of upstreams', doc.upstreams)
   const read = (rawUpstreams ?? []).map((raw, index) => ({ index, upstream: readUpstream(raw, index, issues, notices) }))
-  const kept = read.flatMap(({ index, upstream }) => (typeof upstream === 'object' ? [{ index, upstream }] : []))
+  const kept = read.flatMap(({ index, upstream }) => (upstream !== undefined ? [{ index, upstream }] : []))
   if (rawUpstreams?.length === 0) issues.add('upstreams', 'at least one upstream is needed', rawUpstreams)
-  else if (read.length > 0 && read.every(({ upstream }) => upstream === 'skipped')) {
-    issues.add('upstreams', 'no usable upstream: replicate upstreams are not supported yet', rawUpstreams)
-  }
   issues.throwIfAny(source)
 
   // The seed matched an empty authorization only against requests without a token; the native route is then open to all.

@@ -37,6 +37,8 @@ export class ChatStreamWriter implements AnswerListener {
   start(head: AnswerHead): void {
     const model = this.options.model ?? head.model
     this.head = `{"id":${JSON.stringify(head.id)},"object":"chat.completion.chunk","created":${head.created},"model":${JSON.stringify(model)},"system_fingerprint":${JSON.stringify(head.systemFingerprint ?? null)},"choices":`
+    // The stream starts for the client when it starts upstream: the role chunk goes now, not with the first text.
+    this.open(0, '')
   }
 
   text(choice: number, text: string): void {
@@ -71,6 +73,11 @@ export class ChatStreamWriter implements AnswerListener {
 
   usage(usage: TokenUsage): void {
     this.usageSeen = usage
+  }
+
+  /** Whether the upstream reported its usage. */
+  get hasUsage(): boolean {
+    return this.usageSeen !== undefined
   }
 
   /** The answer is complete: the usage chunk when asked for and known, then `[DONE]`. */

@@ -28,7 +28,8 @@ function chat(deployment: string | undefined): MockEndpoint {
 }
 
 function azureChat(input: ApiInput, deployment: string | undefined): Answer {
-  if (typeof input.headers['api-key'] !== 'string' && typeof input.headers.authorization !== 'string') return azureError(401, 'Access denied due to missing subscription key.')
+  // The v1 path is also an OpenAI-compatible path under /openai: only a deployment URL insists on a key.
+  if (deployment !== undefined && typeof input.headers['api-key'] !== 'string' && typeof input.headers.authorization !== 'string') return azureError(401, 'Access denied due to missing subscription key.')
   if (deployment !== undefined && !input.query.has('api-version')) return azureError(404, 'Resource not found: api-version is required.')
   // Azure names the deployment's model in its answers; the mock echoes the body's (a deployment per model, named alike).
   const answer = chatAnswer({ id: input.id, body: input.body, behaviour: input.behaviour })

@@ -1,25 +1,61 @@
 import type { z } from 'zod'
 import { RelayError } from '../../errors.js'
-import type { UpstreamProvider } from '../types.js'
+import { jsonDecoder } from '../decode.js'
+import { apiBase, upstreamPath } from '../path.js'
+import type { AnswerTranslation, PreparedAttempt, UpstreamProvider } from '../types.js'
+import { readPrediction } from './answer.js'
+import { replicateError } from './errors.js'
+import { PredictionExchange, type PredictionPlan } from './exchange.js'
+import { followableHosts } from './hosts.js'
 import type { replicateOptions } from './options.js'
+import { predictionRequest } from './request.js'
+import { replicateStreamDecoder } from './stream.js'
 
-type ReplicateSettings = z.infer<z.ZodObject<typeof replicateOptions>>
+type ReplicateSettings = z.infer<z.ZodObject<typeof replicateOptions>> & { url: string }
 
 export const replicateDefaultUrl = 'https://api.replicate.com'
 
 const credentialHeaders: ReadonlySet<string> = new Set(['authorization', 'api-key', 'x-api-key', 'x-goog-api-key'])
 
-/** Replicate's predictions API behind OpenAI's chat completions. (Being written.) */
+/** How a prediction is read; `maxTokens` (the client's) tells an answer that ran out of tokens. */
+function translation(maxTokens: number | undefined): AnswerTranslation {
+  return {
+    decoder: ({ stream, listener, fail }) => (stream ? replicateStreamDecoder(listener, fail, maxTokens) : jsonDecoder((json) => readPrediction(json, listener, maxTokens))),
+    error: replicateError,
+  }
+}
+
+/**
+ * Replicate's predictions API behind OpenAI's chat completions (translation.md §1): the key as
+ * `Authorization: Bearer|Token`, the chat rendered into a prompt by the configured template, and an
+ * attempt that is several requests (create, then stream or poll, cancel when the client leaves),
+ * which PredictionExchange makes. Chat completions only.
+ */
 export function bindReplicate(settings: ReplicateSettings): UpstreamProvider {
+  const followable = followableHosts(settings.url, settings.followHosts)
+  const headers: Readonly<Record<string, string>> = { 'content-type': 'application/json' }
   return {
     name: 'replicate',
     credentialHeaders,
-    setKey(headers, key) {
-      headers.authorization = `${settings.authScheme} ${key}`
+    setKey(outbound, key) {
+      outbound.authorization = `${settings.authScheme} ${key}`
     },
     serves: (endpoint) => endpoint === 'chat',
-    prepare() {
-      throw new RelayError('RELAY_ERR_ENDPOINT_NOT_SERVED', 'Replicate upstreams are not ready yet.')
+    prepare(request, target): PreparedAttempt {
+      if (request.endpoint !== 'chat' || request.json === undefined) throw new RelayError('RELAY_ERR_ENDPOINT_NOT_SERVED', 'Replicate upstreams serve chat completions only.')
+      const chat = request.chat()
+      const dropped: string[] = []
+      const native = predictionRequest(chat, settings, dropped)
+      const plan: PredictionPlan = { stream: chat.stream, waitSeconds: settings.wait, pollIntervalMs: settings.pollInterval, followable }
+      return {
+        method: 'POST',
+        path: upstreamPath(apiBase(target, '/v1'), native.path),
+        body: JSON.stringify(native.body),
+        headers,
+        dropped,
+        answer: translation(chat.maxTokens),
+        exchange: (dispatch, options) => new PredictionExchange(dispatch, options, plan),
+      }
     },
   }
 }
