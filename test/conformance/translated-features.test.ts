@@ -75,6 +75,9 @@ test('failover from an OpenAI upstream to an Anthropic one with a model map: the
   assert.deepEqual(record?.attempts.map((attempt) => [attempt.upstream, attempt.status]), [['primary', 503], ['claude', 200]])
   assert.equal(record?.totalTokens, answer.usage?.total_tokens)
   assert.equal(record?.tokensSource, 'upstream')
+  // Metrics count the translated request like any other, with the usage Anthropic reported.
+  assert.equal(await metricValue(relay.url, 'llm_relay_requests_total', { route: '/', upstream: 'claude', model: 'gpt-4o', status: '200' }), 1)
+  assert.equal(await metricValue(relay.url, 'llm_relay_upstream_failures_total', { upstream: 'primary', reason: '503' }), 1)
 })
 
 test('a client error from the Anthropic upstream is not failed over: it comes back as a 400 in OpenAI\'s shape', async (t) => {
