@@ -89,3 +89,18 @@ export function parseJson(text: string): unknown {
 export function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
+
+/** A token count from an upstream's usage: a finite non-negative number, else 0. */
+export function tokenCount(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0
+}
+
+/**
+ * Tool-call arguments (JSON text, as OpenAI carries them) as the object providers that parse them
+ * want: none is `{}`, and text that is not a JSON object is kept whole under `arguments`.
+ */
+export function argumentsObject(text: string): Record<string, unknown> {
+  if (text.trim() === '') return {}
+  const parsed = parseJson(text)
+  return isObject(parsed) ? parsed : { arguments: text }
+}

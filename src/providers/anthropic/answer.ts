@@ -1,5 +1,5 @@
 import type { AnswerListener, TokenUsage } from '../../answers/listener.js'
-import { isObject } from '../decode.js'
+import { isObject, tokenCount } from '../decode.js'
 import type { Completion } from '../decode.js'
 
 /**
@@ -24,16 +24,12 @@ export function finishReason(stopReason: unknown, calledTools: boolean): string 
   return (typeof stopReason === 'string' ? finishReasons[stopReason] : undefined) ?? 'stop'
 }
 
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0
-}
-
 /** Anthropic's usage: input_tokens excludes cache reads and writes, which OpenAI's prompt_tokens include. */
 export function usageOf(usage: Record<string, unknown>): TokenUsage {
-  const cacheRead = count(usage.cache_read_input_tokens)
-  const cacheWrite = count(usage.cache_creation_input_tokens)
-  const prompt = count(usage.input_tokens) + cacheRead + cacheWrite
-  const completion = count(usage.output_tokens)
+  const cacheRead = tokenCount(usage.cache_read_input_tokens)
+  const cacheWrite = tokenCount(usage.cache_creation_input_tokens)
+  const prompt = tokenCount(usage.input_tokens) + cacheRead + cacheWrite
+  const completion = tokenCount(usage.output_tokens)
   const result: TokenUsage = { promptTokens: prompt, completionTokens: completion, totalTokens: prompt + completion }
   if (usage.cache_read_input_tokens !== undefined) result.cachedTokens = cacheRead
   if (usage.cache_creation_input_tokens !== undefined) result.cacheWriteTokens = cacheWrite

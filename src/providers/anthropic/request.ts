@@ -1,6 +1,6 @@
 import type { ChatMessage, ChatRequest, ContentPart, ToolChoice } from '../../chat/request.js'
 import { refuseChoices, settleExtra, unsupported } from '../fields.js'
-import { isObject, parseJson } from '../decode.js'
+import { argumentsObject } from '../decode.js'
 
 type Json = Record<string, unknown>
 
@@ -78,7 +78,7 @@ function turns(messages: readonly ChatMessage[]): Json[] {
     else if (message.role === 'tool') add('user', [{ type: 'tool_result', tool_use_id: toolUseId(message.toolCallId), content: toolResultContent(message.content, index) }])
     else {
       const blocks: Json[] = message.content.filter((part) => part.text !== '').map((part) => ({ type: 'text', text: part.text }))
-      for (const call of message.toolCalls) blocks.push({ type: 'tool_use', id: toolUseId(call.id), name: call.name, input: toolInput(call.arguments) })
+      for (const call of message.toolCalls) blocks.push({ type: 'tool_use', id: toolUseId(call.id), name: call.name, input: argumentsObject(call.arguments) })
       add('assistant', blocks)
     }
   })
@@ -114,10 +114,4 @@ function block(part: ContentPart, param: string): Json {
 function toolResultContent(parts: readonly ContentPart[], index: number): string | Json[] {
   if (parts.every((part) => part.type === 'text')) return parts.map((part) => (part.type === 'text' ? part.text : '')).join('')
   return parts.map((part, at) => block(part, `messages[${index}].content[${at}]`)).filter(nonEmpty)
-}
-
-/** Tool-call arguments as the object Anthropic wants; arguments that are not a JSON object are kept under `arguments`. */
-function toolInput(text: string): Json {
-  const parsed = parseJson(text)
-  return isObject(parsed) ? parsed : { arguments: text }
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { AnswerListener, TokenUsage } from '../../answers/listener.js'
-import { isObject } from '../decode.js'
+import { isObject, tokenCount } from '../decode.js'
 import type { Completion } from '../decode.js'
 import type { UpstreamError } from '../types.js'
 import { callIdMaker, joinCallId } from './call-id.js'
@@ -26,20 +26,17 @@ export function finishReason(reason: unknown, calledTools: boolean): string {
   return calledTools ? 'tool_calls' : 'stop'
 }
 
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0
-}
 
 /**
  * Gemini's usageMetadata: candidatesTokenCount leaves out thoughts, which OpenAI's completion_tokens
  * include; tokens of tool-use prompts (code execution, search) are prompt tokens to OpenAI.
  */
 export function usageOf(usage: Record<string, unknown>): TokenUsage {
-  const prompt = count(usage.promptTokenCount) + count(usage.toolUsePromptTokenCount)
-  const thoughts = count(usage.thoughtsTokenCount)
-  const completion = count(usage.candidatesTokenCount) + thoughts
+  const prompt = tokenCount(usage.promptTokenCount) + tokenCount(usage.toolUsePromptTokenCount)
+  const thoughts = tokenCount(usage.thoughtsTokenCount)
+  const completion = tokenCount(usage.candidatesTokenCount) + thoughts
   const result: TokenUsage = { promptTokens: prompt, completionTokens: completion, totalTokens: prompt + completion }
-  if (usage.cachedContentTokenCount !== undefined) result.cachedTokens = count(usage.cachedContentTokenCount)
+  if (usage.cachedContentTokenCount !== undefined) result.cachedTokens = tokenCount(usage.cachedContentTokenCount)
   if (usage.thoughtsTokenCount !== undefined) result.reasoningTokens = thoughts
   return result
 }

@@ -1,5 +1,5 @@
 import type { ChatMessage, ChatRequest, ContentPart, ToolChoice } from '../../chat/request.js'
-import { isObject, parseJson } from '../decode.js'
+import { argumentsObject, isObject, parseJson } from '../decode.js'
 import { refuseChoices, settleExtra, unsupported } from '../fields.js'
 import { splitCallId } from './call-id.js'
 
@@ -111,7 +111,7 @@ function contents(messages: readonly ChatMessage[]): Json[] {
       for (const call of message.toolCalls) {
         callNames.set(call.id, call.name)
         const { id, signature } = splitCallId(call.id)
-        parts.push({ functionCall: { name: call.name, args: argsOf(call.arguments), ...(id !== undefined && { id }) }, ...(signature !== undefined && { thoughtSignature: signature }) })
+        parts.push({ functionCall: { name: call.name, args: argumentsObject(call.arguments), ...(id !== undefined && { id }) }, ...(signature !== undefined && { thoughtSignature: signature }) })
       }
       add('model', parts)
     }
@@ -150,11 +150,4 @@ function functionResponse(toolCallId: string, content: readonly ContentPart[], c
   const parsed = parseJson(text)
   const { id } = splitCallId(toolCallId)
   return { functionResponse: { name, response: isObject(parsed) ? parsed : { content: text }, ...(id !== undefined && { id }) } }
-}
-
-/** Tool-call arguments as the object Gemini wants: none is `{}`, and text that is not a JSON object is kept under `arguments`. */
-function argsOf(text: string): Json {
-  if (text.trim() === '') return {}
-  const parsed = parseJson(text)
-  return isObject(parsed) ? parsed : { arguments: text }
 }
