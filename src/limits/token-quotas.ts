@@ -1,4 +1,4 @@
-import type { Usage, UsageMeter } from '../answers/usage-meter.js'
+import type { Usage } from '../answers/usage-meter.js'
 import type { RelayContext } from '../pipeline/context.js'
 import type { WindowLimit } from '../storage/types.js'
 
@@ -10,7 +10,6 @@ export interface TokenReservation {
   promptEstimate: number
   /** Epoch ms of the admission: a give-back goes to the window the tokens were taken from. */
   at: number
-  meter: UsageMeter
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { anonymous, type ClientIdentity } from '../access/client-keys.js'
-import type { UsageMeter } from '../answers/usage-meter.js'
+import { UsageMeter } from '../answers/usage-meter.js'
 import type { CacheFill } from '../cache/cache-fill.js'
 import type { RecordLevel } from '../records/record.js'
 import type { RelayError } from '../errors.js'
@@ -103,6 +103,19 @@ export class RelayContext {
     this.response = response
     this.method = request.method ?? 'GET'
     this.url = request.url ?? '/'
+  }
+
+  /**
+   * The usage meter, made by the first stage that needs the answer's usage (records, the cache,
+   * token quotas): whichever order they run in, there is one, and the stages after it see it.
+   */
+  needUsage(): UsageMeter {
+    return (this.usageMeter ??= new UsageMeter())
+  }
+
+  /** Adds headers every answer to this request carries (x-ratelimit-*, x-relay-*): stages add to them, none replaces another's. */
+  addResponseHeaders(headers: Readonly<Record<string, string>>): void {
+    this.responseHeaders = this.responseHeaders === undefined ? { ...headers } : Object.assign(this.responseHeaders, headers)
   }
 
   /** Called once when the client's connection closes before its answer was complete. */

@@ -13,8 +13,13 @@ import { selectRoute } from './stages/select-route.js'
 import { serveFromCache } from './stages/serve-from-cache.js'
 
 /**
- * The request story, in order. Request ids and IP allow/deny run before this, as Fastify options
- * and an onRequest hook, since they apply before any body is read.
+ * The request story, in order. Request ids, IP allow/deny and reading the body (bounded) run before
+ * it, in the relay listener (http/relay-handler.ts), since they apply before any stage does.
+ *
+ * What the order is relied on for: readRequest sets the model and the JSON every later stage reads;
+ * prepareRecord, serveFromCache and limitTokenQuota each ask for the usage meter (ctx.needUsage()), and
+ * askStreamUsage, after all three, asks a stream for its usage only when one of them did; stages add
+ * answer headers (ctx.addResponseHeaders()), none replaces another's.
  */
 export const relayStages: readonly Stage[] = [
   answerPreflight, //    OPTIONS preflight → 204, never forwarded

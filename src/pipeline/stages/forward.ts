@@ -188,7 +188,7 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
   outcome.upstream = upstream.name
   outcome.provider = upstream.provider.name
   if (request.model !== ctx.model) outcome.upstreamModel = request.model
-  if (prepared.dropped !== undefined && prepared.dropped.length > 0) (ctx.responseHeaders ??= {})['x-relay-dropped-params'] = prepared.dropped.join(', ')
+  if (prepared.dropped !== undefined && prepared.dropped.length > 0) ctx.addResponseHeaders({ 'x-relay-dropped-params': prepared.dropped.join(', ') })
   try {
     if (translatedError !== undefined) sendUpstreamError(ctx, translatedError, key)
     else await relayAnswer(ctx, upstream.name, exchange, answer, upstream.timeouts.idle, prepared)

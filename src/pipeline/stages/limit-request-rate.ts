@@ -38,7 +38,7 @@ export function limitRequestRate(ctx: RelayContext): undefined | Promise<undefin
 function decide(ctx: RelayContext, request: MatchedWindows, result: ConsumeResult): undefined {
   const headers = rateHeaders('requests', result.states)
   if (result.admitted) {
-    ctx.responseHeaders = headers
+    ctx.addResponseHeaders(headers)
     return
   }
   ctx.runtime.metrics.rateLimited.inc({ kind: 'requests' })

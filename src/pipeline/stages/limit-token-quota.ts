@@ -1,4 +1,3 @@
-import { UsageMeter } from '../../answers/usage-meter.js'
 import { RelayError } from '../../errors.js'
 import { limitsBackendFailed } from '../../limits/backend-failure.js'
 import type { LimitRules, MatchedWindows } from '../../limits/limit-rules.js'
@@ -34,7 +33,9 @@ function reserve(ctx: RelayContext, limits: LimitsRuntime, rules: LimitRules): u
     (result) => {
       limits.watch.succeeded()
       decide(ctx, matched, result, amount)
-      ctx.tokenReservation = { windows: matched.windows, reserved: amount, promptEstimate, at, meter: (ctx.usageMeter ??= new UsageMeter()) }
+      ctx.tokenReservation = { windows: matched.windows, reserved: amount, promptEstimate, at }
+      // Settled with the answer's usage: whatever else reads it, the meter must be there.
+      ctx.needUsage()
       return undefined
     },
     (error: unknown) => limitsBackendFailed(limits, error),
@@ -43,7 +44,7 @@ function reserve(ctx: RelayContext, limits: LimitsRuntime, rules: LimitRules): u
 
 function decide(ctx: RelayContext, matched: MatchedWindows, result: ConsumeResult, amount: number): void {
   if (result.admitted) {
-    ctx.responseHeaders = rateHeaders('tokens', result.states, ctx.responseHeaders ?? {})
+    ctx.addResponseHeaders(rateHeaders('tokens', result.states))
     return
   }
   ctx.runtime.metrics.rateLimited.inc({ kind: 'tokens' })

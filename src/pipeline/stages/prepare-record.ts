@@ -1,5 +1,4 @@
 import { ChatAssembler } from '../../answers/chat-assembler.js'
-import { UsageMeter } from '../../answers/usage-meter.js'
 import type { RecordLevel } from '../../records/record.js'
 import type { Endpoint } from '../../routing/endpoint.js'
 import type { RelayContext } from '../context.js'
@@ -19,7 +18,7 @@ export function prepareRecord(ctx: RelayContext): undefined {
   const level = recordLevelOf(ctx)
   ctx.recordLevel = level
   if (level === 'none' || ctx.json === undefined || ctx.route.type !== 'openai') return
-  const meter = (ctx.usageMeter ??= new UsageMeter())
+  const meter = ctx.needUsage()
   if (level === 'full') meter.assembler ??= new ChatAssembler()
 }
 

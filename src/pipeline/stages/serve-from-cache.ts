@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { ChatAssembler } from '../../answers/chat-assembler.js'
-import { UsageMeter } from '../../answers/usage-meter.js'
 import type { AnswerCache } from '../../cache/answer-cache.js'
 import type { CacheFill } from '../../cache/cache-fill.js'
 import { cacheKeyOf } from '../../cache/cache-key.js'
@@ -50,14 +49,14 @@ async function lookUp(ctx: RelayContext, cache: AnswerCache, rule: RouteCache, r
   const status = read ? 'MISS' : 'BYPASS'
   ctx.cacheStatus = status
   metrics.cacheRequests.inc({ status })
-  ;(ctx.responseHeaders ??= {})['x-relay-cache'] = status
+  ctx.addResponseHeaders({ 'x-relay-cache': status })
   if (!write) return undefined
   // Only a reading request leads a single flight: others that read can wait for what it stores.
   const release = read && cache.pending(key) === undefined ? cache.lead(key) : undefined
   const fill: CacheFill = { key, kind, ttlMs: rule.ttlMs, release, assembler: undefined, copy: undefined, status: undefined, contentType: undefined }
   if (kind === 'chat') {
     // The meter reads the answer anyway (and asks a stream for its usage, so the entry has it).
-    const meter = (ctx.usageMeter ??= new UsageMeter())
+    const meter = ctx.needUsage()
     fill.assembler = meter.assembler ??= new ChatAssembler()
   } else {
     fill.copy = new RawCopy(ctx.runtime.config.cache.maxEntryBytes)
