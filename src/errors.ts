@@ -11,6 +11,12 @@ export const errorCatalogue = {
   RELAY_ERR_UNSUPPORTED_PARAM: { status: 400, type: 'invalid_request_error' },
   RELAY_ERR_BAD_REQUEST: { status: 400, type: 'invalid_request_error' },
   RELAY_ERR_UNAUTHORIZED: { status: 401, type: 'authentication_error' },
+  RELAY_ERR_ADMIN_FORBIDDEN: { status: 403, type: 'permission_error' },
+  RELAY_ERR_CONFIG_READ_ONLY: { status: 409, type: 'invalid_request_error' },
+  RELAY_ERR_CONFIG_CONFLICT: { status: 412, type: 'invalid_request_error' },
+  RELAY_ERR_CONFIG_INVALID: { status: 422, type: 'invalid_request_error' },
+  RELAY_ERR_PRECONDITION_REQUIRED: { status: 428, type: 'invalid_request_error' },
+  RELAY_ERR_LOGIN_THROTTLED: { status: 429, type: 'rate_limit_error' },
   RELAY_ERR_IP_FORBIDDEN: { status: 403, type: 'permission_error' },
   RELAY_ERR_MODEL_NOT_ALLOWED: { status: 403, type: 'permission_error' },
   RELAY_ERR_TOKEN_NOT_ALLOWED: { status: 403, type: 'permission_error' },
@@ -38,6 +44,8 @@ export interface RelayErrorOptions {
   param?: string
   cause?: unknown
   headers?: Record<string, string>
+  /** Field by field, what is wrong (a refused config change): in the body as `issues`. */
+  issues?: { path: string; problem: string }[]
 }
 
 /** An error whose message is safe to show to the client; `cause` is for logs only. */
@@ -47,6 +55,7 @@ export class RelayError extends Error {
   readonly type: string
   readonly param: string | undefined
   readonly headers: Record<string, string> | undefined
+  readonly issues: { path: string; problem: string }[] | undefined
 
   constructor(code: RelayErrorCode, message: string, options: RelayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
@@ -56,10 +65,11 @@ export class RelayError extends Error {
     this.type = errorCatalogue[code].type
     this.param = options.param
     this.headers = options.headers
+    this.issues = options.issues
   }
 
   /** The OpenAI error body: `{ error: { message, type, param, code } }`. */
-  toBody(): { error: { message: string; type: string; param: string | null; code: string } } {
-    return { error: { message: this.message, type: this.type, param: this.param ?? null, code: this.code } }
+  toBody(): { error: { message: string; type: string; param: string | null; code: string; issues?: { path: string; problem: string }[] } } {
+    return { error: { message: this.message, type: this.type, param: this.param ?? null, code: this.code, ...(this.issues !== undefined && { issues: this.issues }) } }
   }
 }

@@ -5,6 +5,9 @@ import { buildApp, type AppState } from './app.js'
 import { loadConfig, type LoadedConfig, type LoadOptions } from './config/load.js'
 import { createLogger, type Logger } from './log.js'
 import { startReloader, type Reloader } from './reload.js'
+import { buildAdminApp } from './admin/app.js'
+import { resolveCredentials } from './admin/credentials.js'
+import { ConfigEditor } from './config/edit/apply.js'
 import { RuntimeHolder } from './runtime.js'
 
 export interface Gateway {
@@ -14,6 +17,8 @@ export interface Gateway {
   /** http://host:port the gateway listens on (127.0.0.1 when bound to every address). */
   url: string
   reloader: Reloader
+  /** The admin UI and API, when on: where they listen, and the file a generated admin password is in. */
+  admin: { url: string; app: FastifyInstance; passwordFile: string | undefined } | undefined
   /** Stops accepting, lets requests in flight finish up to server.shutdownTimeout, then closes. */
   shutdown(): Promise<void>
 }
@@ -36,8 +41,8 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
   await app.listen({ host: config.server.host, port: config.server.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : config.server.port
-  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host
   const reloader = startReloader(holder, options, loaded.file, logger)
+  const admin = config.admin === undefined ? undefined : await startAdmin(holder, reloader, loaded, options, logger)
 
   let closing: Promise<void> | undefined
   const shutdown = (): Promise<void> => {
@@ -54,7 +59,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       // deadline. Sweep them as they turn idle: closeIdleConnections never cuts a response in progress.
       const sweep = setInterval(() => app.server.closeIdleConnections(), 100)
       sweep.unref()
-      await app.close()
+      await Promise.all([app.close(), admin?.app.close()])
       clearInterval(sweep)
       clearTimeout(deadline)
       await holder.close()
@@ -76,5 +81,23 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     process.once('SIGTERM', onSignal)
     process.once('SIGINT', onSignal)
   }
-  return { app, holder, loaded, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, reloader, shutdown }
+  return { app, holder, loaded, url: urlOf(config.server.host, port), reloader, admin, shutdown }
+}
+
+/** http://host:port as a browser reaches it (127.0.0.1 when bound to every address). */
+function urlOf(bound: string, port: number): string {
+  const host = bound === '0.0.0.0' || bound === '::' ? '127.0.0.1' : bound
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+}
+
+/** The admin UI and API on their own listener (issue 15): `admin.host:admin.port`, never the relay's. */
+async function startAdmin(holder: RuntimeHolder, reloader: Reloader, loaded: LoadedConfig, options: StartOptions, logger: Logger): Promise<Gateway['admin']> {
+  const settings = holder.current.config.admin!
+  const credentials = resolveCredentials(settings, resolve(options.cwd ?? process.cwd(), holder.current.config.dataDir), options.env ?? process.env)
+  const editor = loaded.file === undefined ? undefined : new ConfigEditor(loaded.file, loaded.format === 'native', { ...options, file: loaded.file })
+  const app = buildAdminApp({ holder, reloader, credentials, editor, logger })
+  await app.listen({ host: settings.host, port: settings.port })
+  const address = app.server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : settings.port
+  return { url: urlOf(settings.host, port), app, passwordFile: credentials.generatedFile }
 }

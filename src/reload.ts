@@ -1,4 +1,5 @@
-import { watch, type FSWatcher } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { readFileSync, watch, type FSWatcher } from 'node:fs'
 import { basename, dirname } from 'node:path'
 import { loadConfig, type LoadOptions } from './config/load.js'
 import type { Logger } from './log.js'
@@ -6,6 +7,8 @@ import type { RuntimeHolder } from './runtime.js'
 
 export interface Reloader {
   reload(reason: string): boolean
+  /** The same, saying why a reload was refused. */
+  reloadOrExplain(reason: string): { applied: true } | { applied: false; problem: string }
   close(): void
 }
 
@@ -14,8 +17,13 @@ export interface Reloader {
  * full first; a broken one is refused with a log line and the running one stays.
  */
 export function startReloader(holder: RuntimeHolder, loadOptions: LoadOptions, file: string | undefined, logger: Logger): Reloader {
-  const reload = (reason: string): boolean => {
+  // The bytes of the file last loaded: the watcher ignores a change that leaves them as they are (the
+  // admin API's own write, which it reloads itself; an editor saving without a change).
+  let loadedHash = file === undefined ? undefined : hashOf(file)
+  const reloadOrExplain = (reason: string): { applied: true } | { applied: false; problem: string } => {
     try {
+      const hash = file === undefined ? undefined : hashOf(file)
+      if (reason === 'file changed' && hash !== undefined && hash === loadedHash) return { applied: true }
       const loaded = loadConfig(loadOptions)
       const before = holder.current.config.server
       holder.swap(loaded.config)
@@ -23,15 +31,17 @@ export function startReloader(holder: RuntimeHolder, loadOptions: LoadOptions, f
       if (before.host !== after.host || before.port !== after.port) {
         logger.warn('server.host and server.port take effect at the next restart')
       }
+      loadedHash = hash
       logger.info({ reason, routes: loaded.config.routes.length }, 'config reloaded')
       holder.metrics.configReloads.inc({ result: 'applied' })
-      return true
+      return { applied: true }
     } catch (error) {
       holder.metrics.configReloads.inc({ result: 'refused' })
       logger.error({ reason, problem: (error as Error).message }, 'config reload refused; the running config stays')
-      return false
+      return { applied: false, problem: (error as Error).message }
     }
   }
+  const reload = (reason: string): boolean => reloadOrExplain(reason).applied
 
   let watcher: FSWatcher | undefined
   let timer: NodeJS.Timeout | undefined
@@ -49,10 +59,20 @@ export function startReloader(holder: RuntimeHolder, loadOptions: LoadOptions, f
   process.on('SIGHUP', onHangup)
   return {
     reload,
+    reloadOrExplain,
     close() {
       clearTimeout(timer)
       watcher?.close()
       process.off('SIGHUP', onHangup)
     },
+  }
+}
+
+/** The SHA-256 of a file's bytes; undefined when it cannot be read (a reload then says why). */
+function hashOf(file: string): string | undefined {
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('hex')
+  } catch {
+    return undefined
   }
 }

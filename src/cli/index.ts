@@ -25,11 +25,15 @@ export function buildProgram(): Command {
     .option('--host <host>', 'address to listen on (default 0.0.0.0)')
     .addOption(new Option('-p, --port <port>', 'port to listen on (default 8000)').env('PORT'))
     .addOption(new Option('--data-dir <dir>', 'where the gateway writes its files (default ./data)').env('LLM_RELAY_DATA_DIR'))
+    .option('--webui', 'serve the admin web UI and API on their own listener (default 127.0.0.1:8001; the config\'s admin section sets it)')
+    .option('--admin-port <port>', 'port of the admin UI and API (default 8001)')
     .action(runCommand)
   program
     .command('check')
     .description('Validate a config and list every problem as "path: problem (got value)"; exit code 1 when invalid.')
     .option('-c, --config <file>', 'config file to check')
+    .option('--print-native', 'print the config as native llm-relay YAML (a seed format translated), secrets masked')
+    .option('--with-secrets', 'with --print-native: print the secrets too')
     .action(checkCommand)
   program
     .command('mock')

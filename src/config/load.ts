@@ -18,8 +18,10 @@ export interface LoadOptions {
   file?: string
   env?: Record<string, string | undefined>
   cwd?: string
+  /** The file's text, to validate an edit with the same loader before it is written; read from the file otherwise. */
+  text?: string
   /** Command-line flags; they beat env vars, which beat the file. */
-  overrides?: { host?: string; port?: number; dataDir?: string }
+  overrides?: { host?: string; port?: number; dataDir?: string; webui?: boolean; adminPort?: number }
 }
 
 export interface LoadedConfig {
@@ -29,6 +31,8 @@ export interface LoadedConfig {
   file: string | undefined
   /** Lines for the start banner: seed settings that are ignored or not implemented yet. */
   notices: string[]
+  /** The config as a native document, before defaults and command-line overrides (a seed format translated): what `--print-native` writes. */
+  native: ConfigInput
 }
 
 /** Finds, reads, translates, validates and freezes the config. Throws ConfigError listing every problem. */
@@ -40,7 +44,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   let translation: Translation
   let format: LoadedConfig['format']
   if (file !== undefined) {
-    const document = readDocument(file, env)
+    const document = readDocument(file, env, options.text)
     format = detectFormat(document)
     translation = translate(format, document)
   } else {
@@ -49,7 +53,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     translation = fromEnv ?? { config: embeddedDefaults, notices: [] }
   }
   const input = withNotifyFromEnv(resolvePaths(applyOverrides(translation.config, options.overrides ?? {}, env), cwd), env)
-  return { config: validateConfig(input, file ?? format), format, file, notices: translation.notices }
+  return { config: validateConfig(input, file ?? format), format, file, notices: translation.notices, native: translation.config }
 }
 
 /** Validates a native config input; used by the loader and by anything that builds one in code (tests). */
@@ -72,10 +76,10 @@ function findConfigFile(given: string | undefined, cwd: string): string | undefi
   return existsSync(seedFile) && statSync(seedFile).size > 0 ? seedFile : undefined
 }
 
-function readDocument(file: string, env: Record<string, string | undefined>): Record<string, unknown> {
+function readDocument(file: string, env: Record<string, string | undefined>, text?: string): Record<string, unknown> {
   let parsed: unknown
   try {
-    parsed = parseYaml(readFileSync(file, 'utf8'))
+    parsed = parseYaml(text ?? readFileSync(file, 'utf8'))
   } catch (error) {
     const where = error instanceof YAMLParseError && error.linePos ? `line ${error.linePos[0].line}` : '(file)'
     throw new ConfigError(file, [{ path: where, problem: `not valid YAML: ${(error as Error).message.split('\n')[0]}` }])
@@ -115,7 +119,10 @@ function applyOverrides(input: ConfigInput, overrides: NonNullable<LoadOptions['
   const server = { ...input.server }
   if (overrides.host !== undefined) server.host = overrides.host
   if (port !== undefined) server.port = port
-  return { ...input, server, ...(dataDir !== undefined ? { dataDir } : {}) }
+  // OpenAI-Forward's `--webui`: the admin UI with its defaults, unless the config sets its own.
+  let admin = overrides.webui === true && input.admin === undefined ? {} : input.admin
+  if (admin !== undefined && admin !== null && typeof admin === 'object' && overrides.adminPort !== undefined) admin = { ...admin, port: overrides.adminPort }
+  return { ...input, server, ...(admin !== undefined && { admin }), ...(dataDir !== undefined ? { dataDir } : {}) }
 }
 
 /** openai-api-route's FEISHU_WEBHOOK and MATRIX_API, for any config that sets no `notify` of its own. */

@@ -233,6 +233,24 @@ export const configSchema = z.strictObject({
       maxEntryBytes: byteSize.default(4 * 1024 * 1024),
     })
     .prefault({}),
+  /**
+   * The admin web UI and its JSON API (issue 15), on a listener of their own, never the relay's port.
+   * Present (or `run --webui`) turns them on.
+   */
+  admin: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8001),
+      /** The admin role's password; unset: LLM_RELAY_ADMIN_PASSWORD, else one generated into <dataDir>/admin-password. */
+      password: secret.optional(),
+      /** The viewer role's password (sees everything but secrets and content, changes nothing); unset: LLM_RELAY_VIEWER_PASSWORD, else no viewer. */
+      viewerPassword: secret.optional(),
+      /** A session ends after this long without a request... */
+      sessionIdle: duration.default(1_800_000),
+      /** ...and this long after its login, whatever. */
+      sessionMax: duration.default(43_200_000),
+    })
+    .optional(),
   /** Prometheus metrics at /metrics and /v1/metrics. */
   metrics: z
     .strictObject({

@@ -22,6 +22,8 @@ export interface StartRelayOptions {
   logLevel?: 'debug' | 'info' | 'warn'
   /** Fail the test when the gateway logged an error (h3's test setup): default true. */
   failOnErrorLogs?: boolean
+  /** Turn the admin UI and API on (`run --webui`); it always listens on a free port in tests. */
+  webui?: boolean
 }
 
 /** Starts a gateway on 127.0.0.1, a free port, a temp data dir; closed (and checked) in t.after. */
@@ -41,7 +43,7 @@ export async function startRelay(t: TestContext, config: ConfigInput | string, o
     file: configFile,
     cwd: dir,
     env: options.env ?? {},
-    overrides: { host: '127.0.0.1', port: 0, dataDir: join(dir, 'data') },
+    overrides: { host: '127.0.0.1', port: 0, dataDir: join(dir, 'data'), adminPort: 0, ...(options.webui === true && { webui: true }) },
     logger: createLogger(options.logLevel ?? 'info', sink),
   })
   t.after(async () => {

@@ -1,0 +1,63 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import { RelayError } from '../errors.js'
+import type { Logger } from '../log.js'
+import type { Reloader } from '../reload.js'
+import type { RuntimeHolder } from '../runtime.js'
+import type { ConfigEditor } from '../config/edit/apply.js'
+import { callerOf, type Caller } from './auth.js'
+import type { AdminCredentials } from './credentials.js'
+import { configRoutes } from './routes/config.js'
+import { sessionRoutes } from './routes/session.js'
+import { LoginThrottle } from './throttle.js'
+import { SessionBook } from './sessions.js'
+
+export interface AdminDeps {
+  holder: RuntimeHolder
+  reloader: Reloader
+  credentials: AdminCredentials
+  /** The config file's editor; undefined when the config is not in a file (embedded defaults, environment variables). */
+  editor: ConfigEditor | undefined
+  logger: Logger
+}
+
+/** What every admin route gets: its dependencies and the caller of the request. */
+export interface AdminContext extends AdminDeps {
+  sessions: SessionBook
+  throttle: LoginThrottle
+  caller(request: Parameters<typeof callerOf>[0]): Caller | undefined
+}
+
+/**
+ * The admin API (issue 15), a Fastify instance of its own on its own listener, never the relay's
+ * port: nothing here can be reached by the clients of the gateway. Every body has a schema; every
+ * error has OpenAI's shape with a stable code (docs/errors.md).
+ */
+export function buildAdminApp(deps: AdminDeps): FastifyInstance {
+  const admin = deps.holder.current.config.admin!
+  const app = Fastify({ loggerInstance: deps.logger as unknown as import('fastify').FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 4 * 1024 * 1024 })
+  const sessions = new SessionBook(admin.sessionIdle, admin.sessionMax)
+  const context: AdminContext = { ...deps, sessions, throttle: new LoginThrottle(), caller: (request) => callerOf(request, deps.credentials, sessions) }
+  app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, _request, reply) => {
+    const relayError =
+      error instanceof RelayError
+        ? error
+        : error.validation !== undefined || (error.statusCode !== undefined && error.statusCode < 500)
+          ? new RelayError('RELAY_ERR_BAD_REQUEST', error.message)
+          : new RelayError('RELAY_ERR_INTERNAL', 'The admin API failed to handle this request.', { cause: error })
+    if (relayError.status >= 500) deps.logger.error({ err: error }, 'admin API failed')
+    void reply
+      .code(relayError.status)
+      .headers(relayError.headers ?? {})
+      .send(relayError.toBody())
+  })
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(new RelayError('RELAY_ERR_NO_ROUTE', `No admin endpoint ${request.method} ${request.url.split('?')[0]}.`).toBody())
+  })
+  // Answers of the admin API are never cached, and never framed or sniffed.
+  app.addHook('onSend', async (_request, reply) => {
+    void reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').header('x-frame-options', 'DENY')
+  })
+  sessionRoutes(app, context)
+  configRoutes(app, context)
+  return app
+}
