@@ -4,9 +4,11 @@ import type { Logger } from '../log.js'
 import type { Reloader } from '../reload.js'
 import type { RuntimeHolder } from '../runtime.js'
 import type { ConfigEditor } from '../config/edit/apply.js'
+import type { AuditEntry, AuditStore } from '../storage/types.js'
 import { callerOf, type Caller } from './auth.js'
 import type { AdminCredentials } from './credentials.js'
 import { configRoutes } from './routes/config.js'
+import { auditRoutes } from './routes/audit.js'
 import { sessionRoutes } from './routes/session.js'
 import { LoginThrottle } from './throttle.js'
 import { SessionBook } from './sessions.js'
@@ -17,6 +19,8 @@ export interface AdminDeps {
   credentials: AdminCredentials
   /** The config file's editor; undefined when the config is not in a file (embedded defaults, environment variables). */
   editor: ConfigEditor | undefined
+  /** Every admin action is written here (beside the records). */
+  audit: AuditStore
   logger: Logger
 }
 
@@ -25,6 +29,8 @@ export interface AdminContext extends AdminDeps {
   sessions: SessionBook
   throttle: LoginThrottle
   caller(request: Parameters<typeof callerOf>[0]): Caller | undefined
+  /** Writes an audit entry; a log that cannot be written is logged, never fails the action it records. */
+  record(entry: Omit<AuditEntry, 'time'>): Promise<void>
 }
 
 /**
@@ -36,7 +42,13 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   const admin = deps.holder.current.config.admin!
   const app = Fastify({ loggerInstance: deps.logger as unknown as import('fastify').FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 4 * 1024 * 1024 })
   const sessions = new SessionBook(admin.sessionIdle, admin.sessionMax)
-  const context: AdminContext = { ...deps, sessions, throttle: new LoginThrottle(), caller: (request) => callerOf(request, deps.credentials, sessions) }
+  const context: AdminContext = {
+    ...deps,
+    sessions,
+    throttle: new LoginThrottle(),
+    caller: (request) => callerOf(request, deps.credentials, sessions),
+    record: (entry) => deps.audit.append({ time: Date.now(), ...entry }).catch((error: unknown) => deps.logger.error({ err: error, action: entry.action }, 'the admin audit log could not be written')),
+  }
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, _request, reply) => {
     const relayError =
       error instanceof RelayError
@@ -59,5 +71,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   })
   sessionRoutes(app, context)
   configRoutes(app, context)
+  auditRoutes(app, context)
+  app.addHook('onClose', async () => deps.audit.close())
   return app
 }

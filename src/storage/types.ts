@@ -128,3 +128,33 @@ export interface RecordStore {
   prune(options: RecordPruneOptions): Promise<number>
   close(): Promise<void>
 }
+
+/** One entry of the admin audit log (issue 15 point 6): who did what, when, from where; secrets masked. */
+export interface AuditEntry {
+  /** Set by the store: entries are listed by it, newest first. */
+  seq?: number
+  /** Epoch ms. */
+  time: number
+  /** The role and how it was authenticated, e.g. `admin (session)`. */
+  actor: string
+  /** The client address the request came from. */
+  address: string
+  /** What happened: `login`, `login-refused`, `logout`, `config-change`. */
+  action: string
+  /** One line saying it. */
+  summary: string
+  /** For a config change: the unified diff of the masked document, before → after. */
+  diff?: string
+}
+
+/**
+ * The admin audit log, kept beside the request records (the same SQLite file or PostgreSQL schema),
+ * so that instances sharing a records database share it too. Writes are rare (admin actions): each
+ * is one insert, awaited.
+ */
+export interface AuditStore {
+  append(entry: AuditEntry): Promise<void>
+  /** Newest first, `limit` at most, older than `beforeSeq` when given (keyset paging). */
+  list(options: { beforeSeq?: number; limit: number }): Promise<AuditEntry[]>
+  close(): Promise<void>
+}

@@ -237,3 +237,40 @@ test('issue 15: llm-relay check --print-native writes any config as native YAML,
   assert.equal((await plain.exit).code, 0)
   assert.match(plain.stdout(), /sk-seed-secret-1234567/)
 })
+
+test('issue 15: every change is in the audit log (who, when, from where, a masked diff), kept in the records database; the viewer reads it', async (t) => {
+  const { relay, admin } = await start(t)
+  await call(admin, 'POST', '/admin/api/login', { body: { password: 'wrong' } })
+  const cookie = await login(admin, ADMIN)
+  const { etag } = (await call(admin, 'GET', '/admin/api/config', { headers: { cookie } })).json as { etag: string }
+  const edits = [
+    { op: 'set', path: ['routes', 0, 'upstreams', 1, 'name'], value: 'renamed' },
+    { op: 'append', path: ['routes', 0, 'upstreams', 0, 'keys'], value: 'sk-new-secret-appended-77ab' },
+  ]
+  assert.equal((await call(admin, 'PUT', '/admin/api/config', { headers: { cookie, 'if-match': etag }, body: { edits } })).status, 200)
+  await call(admin, 'POST', '/admin/api/logout', { headers: { cookie } })
+
+  const log = await call(admin, 'GET', '/admin/api/audit', { headers: { authorization: `Bearer ${VIEWER}` } })
+  assert.equal(log.status, 200)
+  const entries = (log.json as { entries: { action: string; actor: string; address: string; time: number; summary: string; diff?: string }[] }).entries
+  assert.deepEqual(
+    entries.map((entry) => [entry.action, entry.actor]),
+    [
+      ['logout', 'admin (session)'],
+      ['config-change', 'admin (session)'],
+      ['login', 'admin (session)'],
+      ['login-refused', 'nobody'],
+    ],
+  )
+  assert.ok(entries.every((entry) => entry.address === '127.0.0.1' && Date.now() - entry.time < 60_000))
+  const diff = entries[1]!.diff ?? ''
+  assert.match(diff, /^-\s+- name: second$/m)
+  assert.match(diff, /^\+\s+- name: renamed$/m)
+  assert.match(diff, /\*{8}77ab/, 'the new key appears masked')
+  assert.deepEqual(leaked(log.text).concat(log.text.includes('sk-new-secret-appended-77ab') ? ['new key'] : []), [])
+  // Beside the records: the SQLite file holds it.
+  const { SqliteAuditStore } = await import('../../src/storage/sqlite/audit-store.js')
+  const store = new SqliteAuditStore(join(relay.dir, 'data', 'records.sqlite'))
+  t.after(() => store.close())
+  assert.equal((await store.list({ limit: 10 })).length, 4)
+})

@@ -51,12 +51,20 @@ export function configRoutes(app: FastifyInstance, context: AdminContext): void 
   })
 
   app.put<{ Body: ChangeBody }>('/admin/api/config', { schema: { body: changeBody } }, async (request, reply) => {
-    requireAdmin(context.caller(request), request)
+    const caller = requireAdmin(context.caller(request), request)
     if (request.body.source === undefined && request.body.edits === undefined) throw new RelayError('RELAY_ERR_BAD_REQUEST', 'Send the whole document as `source`, or `edits`.')
     const ifMatch = request.headers['if-match']
     const written = editorOf().apply(request.body, typeof ifMatch === 'string' ? ifMatch : undefined)
     const reloaded = context.reloader.reloadOrExplain('admin api')
     context.logger.info({ address: request.ip, applied: reloaded.applied }, 'config changed through the admin API')
+    const how = request.body.source !== undefined ? 'in the YAML editor' : `by ${request.body.edits!.length} edit${request.body.edits!.length === 1 ? '' : 's'}`
+    await context.record({
+      actor: `${caller.role} (${caller.via})`,
+      address: request.ip,
+      action: 'config-change',
+      summary: `Changed the config ${how}; ${reloaded.applied ? 'applied' : 'written, but the reload was refused'}.`,
+      diff: written.diff,
+    })
     void reply.header('etag', written.etag)
     return { etag: written.etag, applied: reloaded.applied, ...(!reloaded.applied && { problem: reloaded.problem }) }
   })

@@ -22,18 +22,23 @@ export function sessionRoutes(app: FastifyInstance, context: AdminContext): void
     if (role === undefined) {
       context.throttle.failed(address)
       context.logger.warn({ address }, 'admin login refused')
+      await context.record({ actor: 'nobody', address, action: 'login-refused', summary: 'A login with a wrong password was refused.' })
       throw new RelayError('RELAY_ERR_UNAUTHORIZED', 'Wrong password.')
     }
     context.throttle.succeeded(address)
     const session = context.sessions.open(role)
     context.logger.info({ address, role }, 'admin login')
+    await context.record({ actor: `${role} (session)`, address, action: 'login', summary: `Logged in as ${role}.` })
     void reply.header('set-cookie', sessionCookie(session.id, context.sessions.maxAgeSeconds, request.protocol === 'https'))
     return { role }
   })
 
   app.post('/admin/api/logout', async (request, reply) => {
     const caller = context.caller(request)
-    if (caller?.sessionId !== undefined) context.sessions.close(caller.sessionId)
+    if (caller?.sessionId !== undefined) {
+      context.sessions.close(caller.sessionId)
+      await context.record({ actor: `${caller.role} (session)`, address: request.ip, action: 'logout', summary: `Logged out (${caller.role}).` })
+    }
     void reply.header('set-cookie', clearedCookie(request.protocol === 'https'))
     return { loggedOut: true }
   })

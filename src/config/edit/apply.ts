@@ -1,3 +1,5 @@
+import { basename } from 'node:path'
+import { createPatch } from 'diff'
 import { Document, parseDocument } from 'yaml'
 import { RelayError } from '../../errors.js'
 import { ConfigError } from '../errors.js'
@@ -60,7 +62,7 @@ export class ConfigEditor {
    * changed since (on disk, by anyone), 409 when it cannot be written, 422 with the loader's issues
    * when the result would not load. Returns the new text and ETag once written.
    */
-  apply(change: ConfigChange, ifMatch: string | undefined): { text: string; etag: string; before: string } {
+  apply(change: ConfigChange, ifMatch: string | undefined): { text: string; etag: string; diff: string } {
     const source = readSource(this.file, this.nativeFormat)
     if (source.readOnly !== undefined) throw new RelayError('RELAY_ERR_CONFIG_READ_ONLY', `The config cannot be changed here: ${source.readOnly}.`)
     if (ifMatch === undefined) throw new RelayError('RELAY_ERR_PRECONDITION_REQUIRED', 'A change must say which version it was made against: send If-Match with the ETag the config was read with.')
@@ -72,7 +74,7 @@ export class ConfigEditor {
       throw new RelayError('RELAY_ERR_CONFIG_INVALID', 'The change was refused: the config would not load. Nothing was written.', { issues: issuesOf(error) })
     }
     writeAtomically(this.file, text)
-    return { text, etag: etagOf(text), before: source.text }
+    return { text, etag: etagOf(text), diff: maskedDiff(this.file, source.text, text) }
   }
 
   /** The document after the change, secrets restored, as text. */
@@ -110,6 +112,11 @@ function parse(text: string): Document {
     throw new RelayError('RELAY_ERR_CONFIG_INVALID', 'The config is not valid YAML.', { issues: [{ path: error.linePos ? `line ${error.linePos[0].line}` : '(file)', problem: error.message.split('\n')[0]! }] })
   }
   return doc
+}
+
+/** What a change did, as a unified diff of the document before and after, secrets masked on both sides: what the audit log keeps. */
+export function maskedDiff(file: string, before: string, after: string): string {
+  return createPatch(basename(file), masked(before), masked(after), '', '', { context: 2 })
 }
 
 function masked(text: string): string {

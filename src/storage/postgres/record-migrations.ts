@@ -78,6 +78,22 @@ export const postgresRecordMigrations: readonly PostgresMigration[] = [
       ALTER TABLE ${s}.request_records ADD COLUMN upstream_model text;
     `,
   },
+  {
+    version: 3,
+    name: 'admin audit log',
+    // Issue 15: the admin API's audit log lives beside the records (audit-store.ts).
+    sql: (s) => `
+      CREATE TABLE ${s}.admin_audit (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        time bigint NOT NULL,
+        actor text NOT NULL,
+        address text NOT NULL,
+        action text NOT NULL,
+        summary text NOT NULL,
+        diff text
+      );
+    `,
+  },
 ]
 
 /** A schema name as SQL: checked (no quoting tricks needed) and double-quoted. */

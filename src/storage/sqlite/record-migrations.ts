@@ -65,6 +65,22 @@ export const sqliteRecordMigrations: readonly SqliteMigration[] = [
       ALTER TABLE request_records ADD COLUMN upstream_model TEXT;
     `,
   },
+  {
+    version: 3,
+    name: 'admin audit log',
+    // Issue 15: the admin API's audit log lives beside the records (audit-store.ts).
+    sql: `
+      CREATE TABLE admin_audit (
+        seq INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        address TEXT NOT NULL,
+        action TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        diff TEXT
+      );
+    `,
+  },
 ]
 
 /** Applies the migrations not yet applied, in order; returns the versions it applied. */
