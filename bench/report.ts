@@ -1,5 +1,6 @@
 import type { CacheReport } from './cache.js'
 import type { CostReport, VariantCost } from './costs.js'
+import type { AdminRequestsReport } from './admin-requests.js'
 import type { TranslationReport } from './translation.js'
 
 export interface BenchReport {
@@ -178,4 +179,12 @@ export function printTranslation(report: TranslationReport): void {
   console.log(`\nTranslation (issue 14): ${report.pairs} paired slots per kind; errors ${openai.errors + anthropic.errors}`)
   console.log(table(rows))
   console.log(`targets: plain ${report.plainCpuRatio <= 1.5 ? 'met' : 'MISSED'}, stream ${report.streamCpuRatio <= 2 ? 'met' : 'MISSED'}`)
+}
+
+/** Issue 15's table: the first page of the admin API's request list, per filter, on a big SQLite table. */
+export function printAdminRequests(report: AdminRequestsReport): void {
+  const rows = [['filter', 'first page p50', 'slowest', 'rows', 'target < 300 ms'], ...report.filters.map((filter) => [filter.name, ms(filter.p50Ms), ms(filter.maxMs), String(filter.rows), filter.maxMs < 300 ? 'met' : 'MISSED'])]
+  console.log(`\nAdmin request list (issue 15) on ${report.records.toLocaleString('en')} SQLite records, over HTTP`)
+  console.log(`written in batches of 5,000: ${report.writeUsPerRecord.toFixed(1)} us a record`)
+  console.log(table(rows))
 }

@@ -17,7 +17,8 @@ import { loadPool, percentile, runLoad, type LoadResult } from './load.js'
 import { limitsSection, redactedUrl, RedisCpu, redisReachable, redisUrl, remainingRequests } from './limits.js'
 import { recordsIn } from './gateway-state.js'
 import { cpuMicros, freePort, rssMb, startProcess, startService, type Service } from './processes.js'
-import { printCosts, printReport, printTranslation, type BenchReport } from './report.js'
+import { measureAdminRequests } from './admin-requests.js'
+import { printAdminRequests, printCosts, printReport, printTranslation, type BenchReport } from './report.js'
 import { measureTranslation, translationConfig } from './translation.js'
 
 const quick = process.argv.includes('--quick')
@@ -25,6 +26,8 @@ const quick = process.argv.includes('--quick')
 const costsOnly = process.argv.includes('--costs-only')
 /** Only what translating to another provider costs (issue 14): `npm run bench -- --translation-only`. */
 const translationOnly = process.argv.includes('--translation-only')
+/** Only the admin API's request list on a million records (issue 15): `npm run bench -- --admin-requests-only`. */
+const adminRequestsOnly = process.argv.includes('--admin-requests-only')
 /** `--processes-per-variant N`: more pairs for a tighter interval (default 2, 1 with --quick), a minute each. */
 const processesPerVariant = numberAfter('--processes-per-variant') ?? (quick ? 1 : 2)
 /** `--variants control,memory-limits`: only these cost variants (names with - for spaces). */
@@ -44,6 +47,15 @@ const streamBody = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages
 const slowStreamBody = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'Say hello.' }], mock: { chunks: 40, chunkDelayMs: 500 } })
 
 async function main(): Promise<void> {
+  if (adminRequestsOnly) {
+    const report = await measureAdminRequests(quick ? 200_000 : 1_000_000)
+    printAdminRequests(report)
+    const finishedAt = new Date().toISOString()
+    const resultsDir = new URL('./results/', import.meta.url)
+    mkdirSync(resultsDir, { recursive: true })
+    writeFileSync(new URL(`admin-requests-${finishedAt.replace(/[:.]/g, '-')}.json`, resultsDir), JSON.stringify({ finishedAt, node: process.version, ...report }, null, 2))
+    return
+  }
   const dir = mkdtempSync(join(tmpdir(), 'llm-relay-bench-'))
   // Every process started is stopped at the end, also when a later one fails to start.
   const services: Service[] = []

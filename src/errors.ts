@@ -21,6 +21,7 @@ export const errorCatalogue = {
   RELAY_ERR_MODEL_NOT_ALLOWED: { status: 403, type: 'permission_error' },
   RELAY_ERR_TOKEN_NOT_ALLOWED: { status: 403, type: 'permission_error' },
   RELAY_ERR_NO_ROUTE: { status: 404, type: 'invalid_request_error' },
+  RELAY_ERR_ADMIN_NOT_FOUND: { status: 404, type: 'invalid_request_error' },
   RELAY_ERR_MODEL_NOT_SERVED: { status: 404, type: 'invalid_request_error' },
   RELAY_ERR_ENDPOINT_NOT_SERVED: { status: 404, type: 'invalid_request_error' },
   RELAY_ERR_REQUEST_TIMEOUT: { status: 408, type: 'invalid_request_error' },

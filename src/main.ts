@@ -9,6 +9,7 @@ import { buildAdminApp } from './admin/app.js'
 import { resolveCredentials } from './admin/credentials.js'
 import { ConfigEditor } from './config/edit/apply.js'
 import { openAuditStore } from './storage/audit-store.js'
+import { openRecordStore } from './records/open.js'
 import { RuntimeHolder } from './runtime.js'
 
 export interface Gateway {
@@ -96,7 +97,7 @@ async function startAdmin(holder: RuntimeHolder, reloader: Reloader, loaded: Loa
   const settings = holder.current.config.admin!
   const credentials = resolveCredentials(settings, resolve(options.cwd ?? process.cwd(), holder.current.config.dataDir), options.env ?? process.env)
   const editor = loaded.file === undefined ? undefined : new ConfigEditor(loaded.file, loaded.format === 'native', { ...options, file: loaded.file })
-  const app = buildAdminApp({ holder, reloader, credentials, editor, audit: openAuditStore(holder.current.config), logger })
+  const app = buildAdminApp({ holder, reloader, credentials, editor, audit: openAuditStore(holder.current.config), records: openRecordStore(holder.current.config), logger })
   await app.listen({ host: settings.host, port: settings.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : settings.port

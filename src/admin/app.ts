@@ -1,14 +1,15 @@
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { RelayError } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { Reloader } from '../reload.js'
 import type { RuntimeHolder } from '../runtime.js'
 import type { ConfigEditor } from '../config/edit/apply.js'
-import type { AuditEntry, AuditStore } from '../storage/types.js'
+import type { AuditEntry, AuditStore, RecordStore } from '../storage/types.js'
 import { callerOf, type Caller } from './auth.js'
 import type { AdminCredentials } from './credentials.js'
 import { configRoutes } from './routes/config.js'
 import { auditRoutes } from './routes/audit.js'
+import { requestRoutes } from './routes/requests.js'
 import { sessionRoutes } from './routes/session.js'
 import { LoginThrottle } from './throttle.js'
 import { SessionBook } from './sessions.js'
@@ -21,6 +22,8 @@ export interface AdminDeps {
   editor: ConfigEditor | undefined
   /** Every admin action is written here (beside the records). */
   audit: AuditStore
+  /** The request records, read (the writer is the gateway's); undefined when records are off. */
+  records: RecordStore | undefined
   logger: Logger
 }
 
@@ -40,7 +43,7 @@ export interface AdminContext extends AdminDeps {
  */
 export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   const admin = deps.holder.current.config.admin!
-  const app = Fastify({ loggerInstance: deps.logger as unknown as import('fastify').FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 4 * 1024 * 1024 })
+  const app = Fastify({ loggerInstance: deps.logger as unknown as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4 * 1024 * 1024 })
   const sessions = new SessionBook(admin.sessionIdle, admin.sessionMax)
   const context: AdminContext = {
     ...deps,
@@ -63,7 +66,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
       .send(relayError.toBody())
   })
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send(new RelayError('RELAY_ERR_NO_ROUTE', `No admin endpoint ${request.method} ${request.url.split('?')[0]}.`).toBody())
+    void reply.code(404).send(new RelayError('RELAY_ERR_ADMIN_NOT_FOUND', `No admin endpoint ${request.method} ${request.url.split('?')[0]}.`).toBody())
   })
   // Answers of the admin API are never cached, and never framed or sniffed.
   app.addHook('onSend', async (_request, reply) => {
@@ -72,6 +75,10 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   sessionRoutes(app, context)
   configRoutes(app, context)
   auditRoutes(app, context)
-  app.addHook('onClose', async () => deps.audit.close())
+  requestRoutes(app, context, deps.records)
+  app.addHook('onClose', async () => {
+    await deps.audit.close()
+    await deps.records?.close()
+  })
   return app
 }

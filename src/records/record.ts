@@ -35,6 +35,8 @@ export interface RecordContent {
 }
 
 export interface RequestRecord {
+  /** The record's place in its store, for paging; only on records read with `withSeq` (never written). */
+  seq?: number
   /** The request id (x-request-id); not unique, since a client may send its own. */
   id: string
   /** Epoch ms at which the request arrived. */

@@ -159,6 +159,7 @@ export function recordFromRow(row: Readonly<Record<string, unknown>>): RequestRe
     totalMs: Number(row.total_ms),
     level: oneOf(row.level, levels) ?? 'none',
   }
+  if (row.seq !== undefined && row.seq !== null) record.seq = Number(row.seq)
   const optional = {
     route: text(row.route),
     clientId: text(row.client_id),
@@ -183,7 +184,7 @@ export function recordFromRow(row: Readonly<Record<string, unknown>>): RequestRe
 }
 
 /** Conditions for a RecordQuery, joined with AND ('TRUE' for none); `param` adds a value and returns its placeholder. */
-export function recordConditions(filter: RecordQuery, param: (value: RowValue) => string, chatOnlySql: string): string {
+export function recordConditions(filter: RecordQuery, param: (value: RowValue) => string, chatOnlySql: string, byteOrder = ''): string {
   checkQuery(filter)
   const conditions: string[] = []
   // Times are whole ms in the table (a bigint in PostgreSQL): a fractional bound becomes the whole one it means.
@@ -191,10 +192,26 @@ export function recordConditions(filter: RecordQuery, param: (value: RowValue) =
   if (filter.until !== undefined) conditions.push(`time < ${param(Math.ceil(filter.until))}`)
   if (filter.afterTime !== undefined) conditions.push(`time > ${param(Math.floor(filter.afterTime))}`)
   if (filter.status === 'error') conditions.push('status >= 400')
-  else if (filter.status !== undefined) conditions.push(`status = ${param(filter.status)}`)
+  else if (typeof filter.status === 'string') {
+    const floor = Number(filter.status[0]) * 100
+    conditions.push(`status >= ${param(floor)} AND status < ${param(floor + 100)}`)
+  } else if (filter.status !== undefined) conditions.push(`status = ${param(filter.status)}`)
   if (filter.model !== undefined) conditions.push(`model = ${param(filter.model)}`)
   if (filter.route !== undefined) conditions.push(`route = ${param(filter.route)}`)
   if (filter.client !== undefined) conditions.push(`client_id = ${param(filter.client)}`)
+  if (filter.upstream !== undefined) conditions.push(`upstream = ${param(filter.upstream)}`)
+  if (filter.cache !== undefined) conditions.push(`cache = ${param(filter.cache)}`)
+  // A prefix compared as it is (LIKE would make % and _ wildcards, and SQLite's LIKE ignores case where
+  // PostgreSQL's does not); the range before it lets the id index find the prefix's rows at once.
+  if (filter.idPrefix !== undefined) {
+    const range = `id${byteOrder} >= ${param(filter.idPrefix)} AND id${byteOrder} < ${param(`${filter.idPrefix}\u{10FFFF}`)}`
+    conditions.push(`${range} AND substr(id, 1, ${param(filter.idPrefix.length)}) = ${param(filter.idPrefix)}`)
+  }
+  if (filter.seq !== undefined) conditions.push(`seq = ${param(filter.seq)}`)
+  if (filter.before !== undefined) {
+    const time = param(filter.before.time)
+    conditions.push(`(time < ${time} OR (time = ${param(filter.before.time)} AND seq < ${param(filter.before.seq)}))`)
+  }
   if (filter.chatOnly === true) conditions.push(chatOnlySql)
   return conditions.length === 0 ? 'TRUE' : conditions.join(' AND ')
 }
@@ -204,9 +221,12 @@ function checkQuery(filter: RecordQuery): void {
     const value = filter[name]
     if (value !== undefined && !Number.isFinite(value)) throw new RangeError(`RecordStore.query: filter.${name} must be epoch ms (got ${String(value)})`)
   }
-  const { status, limit } = filter
-  if (status !== undefined && status !== 'error' && !Number.isInteger(status)) {
-    throw new RangeError(`RecordStore.query: filter.status must be an HTTP status or 'error' (got ${String(status)})`)
+  const { status, limit, before } = filter
+  if (status !== undefined && status !== 'error' && !/^[2-5]xx$/.test(String(status)) && !Number.isInteger(status)) {
+    throw new RangeError(`RecordStore.query: filter.status must be an HTTP status, a class such as 5xx, or 'error' (got ${String(status)})`)
+  }
+  if (before !== undefined && (!Number.isFinite(before.time) || !Number.isSafeInteger(before.seq))) {
+    throw new RangeError('RecordStore.query: filter.before must be { time, seq } of a record read with withSeq')
   }
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
     throw new RangeError(`RecordStore.query: filter.limit must be a positive integer (got ${String(limit)})`)

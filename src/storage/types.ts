@@ -83,6 +83,8 @@ export interface CacheStore {
 
 import type { RequestRecord } from '../records/record.js'
 
+export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx'
+
 /**
  * Which records to read. Every field narrows; none given reads everything. Times are epoch ms of the
  * record's `time` (when the request arrived).
@@ -92,10 +94,22 @@ export interface RecordQuery {
   since?: number
   /** Records before this time. */
   until?: number
-  /** One final status, or 'error' for every status >= 400. */
-  status?: number | 'error'
+  /** One final status, 'error' for every status >= 400, or a class ('2xx' ... '5xx'). */
+  status?: number | 'error' | StatusClass
   model?: string
   route?: string
+  /** The upstream whose answer was relayed (by name). */
+  upstream?: string
+  /** HIT, MISS or BYPASS. */
+  cache?: 'HIT' | 'MISS' | 'BYPASS'
+  /** Records whose request id starts with this. */
+  idPrefix?: string
+  /** The one record with this seq (read with withSeq). */
+  seq?: number
+  /** Keyset paging: records older than this one (its time and seq), as the last of a page names it. */
+  before?: { time: number; seq: number }
+  /** Give each record its seq, for `before` (records are otherwise read without it). */
+  withSeq?: boolean
   /** The record's clientId. */
   client?: string
   /** Only records that kept content (a request body, an answer or tool calls): chat logs. */

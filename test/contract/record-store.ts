@@ -183,15 +183,17 @@ export function recordStoreContract(name: string, create: () => Promise<RecordSt
         minimalRecord('chat', T0 + 6000, { level: 'full', model: 'gpt-4o', content: { request: { messages: [] }, response: 'hi' } }),
         minimalRecord('tools', T0 + 7000, { level: 'full', content: { request: { messages: [] }, toolCalls: [{ id: 'c' }] } }),
         minimalRecord('headers-only', T0 + 8000, { level: 'meta', content: { headers: { 'user-agent': 'x' } } }),
-        minimalRecord('failed', T0 + 9000, { status: 502, model: 'gpt-4o-mini', route: '/v1', clientId: 'alice', error: 'all upstreams failed' }),
+        minimalRecord('failed', T0 + 9000, { status: 502, model: 'gpt-4o-mini', route: '/v1', clientId: 'alice', error: 'all upstreams failed', upstream: 'backup' }),
+        minimalRecord('Req_%1', T0 + 10_000, { upstream: 'main', cache: 'HIT' }),
+        minimalRecord('req_%2', T0 + 11_000, { upstream: 'main', cache: 'MISS' }),
       ]
 
       const cases: [string, Parameters<RecordStore['query']>[0], string[]][] = [
-        ['none', {}, ['failed', 'headers-only', 'tools', 'chat', 'limited', 'bad-request', 'redirect', 'ok-b', 'ok-a']],
-        ['since is inclusive', { since: T0 + 7000 }, ['failed', 'headers-only', 'tools']],
+        ['none', {}, ['req_%2', 'Req_%1', 'failed', 'headers-only', 'tools', 'chat', 'limited', 'bad-request', 'redirect', 'ok-b', 'ok-a']],
+        ['since is inclusive', { since: T0 + 7000, until: T0 + 10_000 }, ['failed', 'headers-only', 'tools']],
         ['until is exclusive', { until: T0 + 3000 }, ['ok-b', 'ok-a']],
         ['since and until', { since: T0 + 2000, until: T0 + 4000 }, ['redirect', 'ok-b']],
-        ['afterTime is exclusive (follow)', { afterTime: T0 + 7000 }, ['failed', 'headers-only']],
+        ['afterTime is exclusive (follow)', { afterTime: T0 + 7000, until: T0 + 10_000 }, ['failed', 'headers-only']],
         ['fractional times', { since: T0 + 6999.5, until: T0 + 8000.5 }, ['headers-only', 'tools']],
         ['one status', { status: 429 }, ['limited']],
         ["status 'error' is every status >= 400", { status: 'error' }, ['failed', 'limited', 'bad-request']],
@@ -202,6 +204,13 @@ export function recordStoreContract(name: string, create: () => Promise<RecordSt
         ['filters combine', { client: 'alice', status: 'error', model: 'gpt-4o-mini', route: '/v1', since: T0 }, ['failed']],
         ['nothing matches', { model: 'gpt-4o', route: '/azure', status: 200 }, []],
         ['values are compared, not matched', { model: 'gpt-4o%' }, []],
+        ['a status class', { status: '4xx' }, ['limited', 'bad-request']],
+        ['another class', { status: '3xx' }, ['redirect']],
+        ['upstream', { upstream: 'main' }, ['req_%2', 'Req_%1']],
+        ['cache status', { cache: 'HIT' }, ['Req_%1']],
+        ['an id prefix, case and wildcards as written', { idPrefix: 'req_%' }, ['req_%2']],
+        ['an id prefix that is a whole id', { idPrefix: 'Req_%1' }, ['Req_%1']],
+        ['wildcards are no wildcards', { idPrefix: '%' }, []],
       ]
 
       for (const [label, filter, expected] of cases) {
@@ -211,8 +220,27 @@ export function recordStoreContract(name: string, create: () => Promise<RecordSt
         })
       }
 
+      test('keyset pages: newest first, each page after the last record of the one before, by time then seq', async (t) => {
+        // Three records in one ms: the seq orders them.
+        const same = [minimalRecord('same-1', T0 + 9000), minimalRecord('same-2', T0 + 9000)]
+        const store = await open(t, [...records, ...same])
+        const seen: string[] = []
+        let before: { time: number; seq: number } | undefined
+        for (let page = 0; page < 10; page++) {
+          const found = await store.query({ limit: 4, withSeq: true, ...(before !== undefined && { before }) })
+          seen.push(...ids(found))
+          if (found.length < 4) break
+          const last = found.at(-1)!
+          assert.ok(typeof last.seq === 'number')
+          before = { time: last.time, seq: last.seq }
+        }
+        assert.deepEqual(seen, ['req_%2', 'Req_%1', 'same-2', 'same-1', 'failed', 'headers-only', 'tools', 'chat', 'limited', 'bad-request', 'redirect', 'ok-b', 'ok-a'])
+        assert.equal((await store.query({ limit: 1 }))[0]!.seq, undefined, 'no seq unless asked')
+      })
+
       test('a bad filter is refused naming it', async (t) => {
         const store = await open(t)
+        await assert.rejects(store.query({ before: { time: T0, seq: 1.5 } }), /filter\.before/)
         await assert.rejects(store.query({ limit: 0 }), /filter\.limit/)
         await assert.rejects(store.query({ since: Number.NaN }), /filter\.since/)
         await assert.rejects(store.query({ status: 20.5 }), /filter\.status/)

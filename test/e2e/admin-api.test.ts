@@ -274,3 +274,69 @@ test('issue 15: every change is in the audit log (who, when, from where, a maske
   t.after(() => store.close())
   assert.equal((await store.list({ limit: 10 })).length, 4)
 })
+
+test('issue 15: requests: the records newest first, filtered, in keyset pages, one in full; the viewer sees no content', async (t) => {
+  const mock = await startMock(t)
+  const relay = await startRelay(
+    t,
+    {
+      admin: { port: 0, password: ADMIN, viewerPassword: VIEWER },
+      records: { level: 'full', flushInterval: '50ms' },
+      routes: [{ path: '/', upstreams: [{ name: 'main', url: mock.url, keys: ['sk-literal-upstream-secret-9d1e'] }] }],
+    },
+    { failOnErrorLogs: false },
+  )
+  const client = new OpenAI({ apiKey: 'anything', baseURL: `${relay.url}/v1`, maxRetries: 0 })
+  for (let index = 0; index < 5; index++) await client.chat.completions.create({ model: index % 2 === 0 ? 'gpt-4o' : 'gpt-4o-mini', messages: [{ role: 'user', content: `question ${index}` }] }, { headers: { 'x-request-id': `req-${index}` } })
+  await client.chat.completions.create({ model: 'gpt-4o', messages: [] }, { headers: { 'x-mock-status': '500', 'x-request-id': 'req-failed' } }).catch(() => undefined)
+  const admin = relay.admin!.url
+  const headers = { authorization: `Bearer ${ADMIN}` }
+  let all: { id: string; seq: number; status: number; model: string }[] = []
+  for (let tries = 0; tries < 100 && all.length < 6; tries++) {
+    all = ((await call(admin, 'GET', '/admin/api/requests', { headers })).json as { records: typeof all }).records
+    if (all.length < 6) await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  assert.deepEqual(all.map((record) => record.id), ['req-failed', 'req-4', 'req-3', 'req-2', 'req-1', 'req-0'])
+  assert.ok(all.every((record) => !('content' in record) && !('attempts' in record)), 'rows are lean')
+
+  const failed = (await call(admin, 'GET', '/admin/api/requests?status=5xx', { headers })).json as { records: typeof all }
+  assert.deepEqual(failed.records.map((record) => record.id), ['req-failed'])
+  const minis = (await call(admin, 'GET', '/admin/api/requests?model=gpt-4o-mini', { headers })).json as { records: typeof all }
+  assert.deepEqual(minis.records.map((record) => record.id), ['req-3', 'req-1'])
+  assert.deepEqual(((await call(admin, 'GET', '/admin/api/requests?id=req-', { headers })).json as { records: typeof all }).records.length, 6)
+
+  const first = (await call(admin, 'GET', '/admin/api/requests?limit=4', { headers })).json as { records: typeof all; next: string }
+  assert.deepEqual(first.records.map((record) => record.id), ['req-failed', 'req-4', 'req-3', 'req-2'])
+  const second = (await call(admin, 'GET', `/admin/api/requests?limit=4&before=${first.next}`, { headers })).json as { records: typeof all; next: string | null }
+  assert.deepEqual(second.records.map((record) => record.id), ['req-1', 'req-0'])
+  assert.equal(second.next, null)
+
+  const seq = all[1]!.seq
+  const full = (await call(admin, 'GET', `/admin/api/requests/${seq}`, { headers })).json as { attempts: unknown[]; content: { request: { messages: { content: string }[] }; response: string } }
+  assert.equal(full.content.request.messages[0]!.content, 'question 4')
+  assert.equal(full.content.response, 'tok0 tok1 tok2 ')
+  assert.equal(full.attempts.length, 1)
+  const viewed = await call(admin, 'GET', `/admin/api/requests/${seq}`, { headers: { authorization: `Bearer ${VIEWER}` } })
+  assert.equal(viewed.json.content, undefined)
+  assert.equal(viewed.json.contentHidden, true)
+  assert.equal((await call(admin, 'GET', '/admin/api/requests?status=abc', { headers })).status, 400)
+  const missing = await call(admin, 'GET', '/admin/api/requests/999999', { headers })
+  assert.equal(missing.status, 404)
+  assert.equal((missing.json.error as { code: string }).code, 'RELAY_ERR_ADMIN_NOT_FOUND')
+})
+
+test('issue 15: with records off the request list is empty and says why', async (t) => {
+  const mock = await startMock(t)
+  const relay = await startRelay(t, {
+    admin: { port: 0, password: ADMIN },
+    records: { backend: 'none' },
+    routes: [{ path: '/', upstreams: [{ name: 'main', url: mock.url }] }],
+  })
+  const headers = { authorization: `Bearer ${ADMIN}` }
+  const list = await call(relay.admin!.url, 'GET', '/admin/api/requests', { headers })
+  assert.equal(list.status, 200)
+  assert.deepEqual(list.json, { records: [], next: null, recordsOff: true })
+  const one = await call(relay.admin!.url, 'GET', '/admin/api/requests/1', { headers })
+  assert.equal(one.status, 404)
+  assert.match((one.json.error as { message: string }).message, /records are off/)
+})

@@ -94,6 +94,13 @@ export const postgresRecordMigrations: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'index for a request id prefix',
+    // Issue 15: the admin UI finds a request by a prefix of its id. Byte order (COLLATE "C") makes a
+    // prefix a range of the index whatever the database's locale.
+    sql: (s) => `CREATE INDEX request_records_id ON ${s}.request_records (id COLLATE "C");`,
+  },
 ]
 
 /** A schema name as SQL: checked (no quoting tricks needed) and double-quoted. */

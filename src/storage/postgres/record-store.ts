@@ -108,11 +108,11 @@ export class PostgresRecordStore implements RecordStore {
   async query(filter: RecordQuery): Promise<RequestRecord[]> {
     this.#checkOpen()
     const params: RowValue[] = []
-    const where = recordConditions(filter, (value) => `$${params.push(value)}`, chatOnlySql)
+    const where = recordConditions(filter, (value) => `$${params.push(value)}`, chatOnlySql, ' COLLATE "C"')
     const limit = filter.limit === undefined ? '' : ` LIMIT $${params.push(filter.limit)}`
     await this.#ready()
     const { rows } = await this.#pool.query<Record<string, unknown>>(
-      `SELECT ${selectColumns} FROM ${this.#table} WHERE ${where} ORDER BY time DESC, seq DESC${limit}`,
+      `SELECT ${filter.withSeq === true ? 'seq, ' : ''}${selectColumns} FROM ${this.#table} WHERE ${where} ORDER BY time DESC, seq DESC${limit}`,
       params,
     )
     return rows.map(recordFromRow)

@@ -81,6 +81,18 @@ export const sqliteRecordMigrations: readonly SqliteMigration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'a covering time index for the admin request list',
+    // Issue 15: the admin UI pages newest first and filters by client, request id and model. An index
+    // per filter on random keys made each write cost 2.7x (32 vs 12 us a record, docs/ui.md#requests);
+    // one time index that also holds those columns keeps inserts as they were and lets a filter that
+    // matches little read the index alone instead of every row (a million rows in ~0.1-0.2 s, not ~0.4).
+    sql: `
+      DROP INDEX request_records_time;
+      CREATE INDEX request_records_time ON request_records (time, client_id, id, model);
+    `,
+  },
 ]
 
 /** Applies the migrations not yet applied, in order; returns the versions it applied. */
