@@ -44,7 +44,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : config.server.port
   const reloader = startReloader(holder, options, loaded.file, logger)
-  const admin = config.admin === undefined ? undefined : await startAdmin(holder, reloader, loaded, options, logger)
+  const admin = config.admin === undefined ? undefined : await startAdmin(holder, reloader, loaded, options, logger, urlOf(config.server.host, port))
 
   let closing: Promise<void> | undefined
   const shutdown = (): Promise<void> => {
@@ -93,11 +93,11 @@ function urlOf(bound: string, port: number): string {
 }
 
 /** The admin UI and API on their own listener (issue 15): `admin.host:admin.port`, never the relay's. */
-async function startAdmin(holder: RuntimeHolder, reloader: Reloader, loaded: LoadedConfig, options: StartOptions, logger: Logger): Promise<Gateway['admin']> {
+async function startAdmin(holder: RuntimeHolder, reloader: Reloader, loaded: LoadedConfig, options: StartOptions, logger: Logger, relayUrl: string): Promise<Gateway['admin']> {
   const settings = holder.current.config.admin!
   const credentials = resolveCredentials(settings, resolve(options.cwd ?? process.cwd(), holder.current.config.dataDir), options.env ?? process.env)
   const editor = loaded.file === undefined ? undefined : new ConfigEditor(loaded.file, loaded.format === 'native', { ...options, file: loaded.file })
-  const app = buildAdminApp({ holder, reloader, credentials, editor, audit: openAuditStore(holder.current.config), records: openRecordStore(holder.current.config), logger })
+  const app = buildAdminApp({ holder, reloader, credentials, editor, native: loaded.native, audit: openAuditStore(holder.current.config), records: openRecordStore(holder.current.config), relayUrl, logger })
   await app.listen({ host: settings.host, port: settings.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : settings.port

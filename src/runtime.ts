@@ -20,6 +20,7 @@ import { createCounterStore } from './storage/counter-store.js'
 import type { CounterStore } from './storage/types.js'
 import { createDispatcher } from './upstream/client.js'
 import { KeptResource, type PreparedResource } from './kept-resource.js'
+import { RequestWatch } from './pipeline/watch.js'
 
 /** Request-rate limits and token quotas, present when the config has rules. */
 export interface LimitsRuntime {
@@ -53,6 +54,8 @@ export interface Runtime {
   readonly cache: AnswerCache | undefined
   /** Minimum gaps between streamed events, present when a rule paces something. */
   readonly streamPacing: StreamPacing | undefined
+  /** Requests someone waits to see finish (the admin playground); kept across reloads. */
+  readonly requestWatch: RequestWatch
 }
 
 /**
@@ -64,6 +67,7 @@ export interface Runtime {
 export class RuntimeHolder {
   current: Runtime
   readonly metrics = new GatewayMetrics()
+  readonly requestWatch = new RequestWatch()
   readonly #dispatcher = new KeptResource<Dispatcher>((dispatcher) => {
     // close() lets requests in flight on the old pool finish first.
     void dispatcher.close().catch((error: unknown) => this.current.logger.warn({ err: error }, 'closing the previous upstream pool failed'))
@@ -141,7 +145,7 @@ export class RuntimeHolder {
       const cache = take(this.cacheFor(config, logger))
       const records = take(this.#records.prepare(config.records.backend === 'none' ? undefined : recordsKey(config), () => openRecords(config, logger)))
       const notices = take(this.#notices.prepare(JSON.stringify(config.notify ?? null), () => createNotifiers(config.notify, logger)))
-      const runtime = build(config, logger, this.metrics, health, dispatcher, limits, cache, records, notices)
+      const runtime = build(config, logger, this.metrics, health, dispatcher, limits, cache, records, notices, this.requestWatch)
       return { runtime, commit: () => prepared.forEach((resource) => resource.commit()) }
     } catch (error) {
       prepared.forEach((resource) => resource.discard())
@@ -220,6 +224,7 @@ function build(
   cache: AnswerCache | undefined,
   records: RecordsRuntime | undefined,
   notices: NoticeDispatcher | undefined,
+  requestWatch: RequestWatch,
 ): Runtime {
   return {
     config,
@@ -236,6 +241,7 @@ function build(
     records,
     notices,
     streamPacing: StreamPacing.compile(config.limits?.streamPacing ?? []),
+    requestWatch,
   }
 }
 

@@ -4,13 +4,18 @@ import type { Logger } from '../log.js'
 import type { Reloader } from '../reload.js'
 import type { RuntimeHolder } from '../runtime.js'
 import type { ConfigEditor } from '../config/edit/apply.js'
+import type { ConfigInput } from '../config/schema.js'
 import type { AuditEntry, AuditStore, RecordStore } from '../storage/types.js'
 import { callerOf, type Caller } from './auth.js'
 import type { AdminCredentials } from './credentials.js'
 import { configRoutes } from './routes/config.js'
 import { auditRoutes } from './routes/audit.js'
 import { requestRoutes } from './routes/requests.js'
+import { eventRoutes } from './routes/events.js'
 import { sessionRoutes } from './routes/session.js'
+import { playgroundRoutes } from './routes/playground.js'
+import { metaRoutes } from './routes/meta.js'
+import { contentSecurityPolicy, uiFiles } from './ui-files.js'
 import { LoginThrottle } from './throttle.js'
 import { SessionBook } from './sessions.js'
 
@@ -20,10 +25,14 @@ export interface AdminDeps {
   credentials: AdminCredentials
   /** The config file's editor; undefined when the config is not in a file (embedded defaults, environment variables). */
   editor: ConfigEditor | undefined
+  /** The config as loaded, before defaults: shown read-only when there is no file to edit. */
+  native: ConfigInput
   /** Every admin action is written here (beside the records). */
   audit: AuditStore
   /** The request records, read (the writer is the gateway's); undefined when records are off. */
   records: RecordStore | undefined
+  /** http://host:port of the gateway's relay listener: the playground's chats go through it like any client's. */
+  relayUrl: string
   logger: Logger
 }
 
@@ -68,14 +77,23 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send(new RelayError('RELAY_ERR_ADMIN_NOT_FOUND', `No admin endpoint ${request.method} ${request.url.split('?')[0]}.`).toBody())
   })
-  // Answers of the admin API are never cached, and never framed or sniffed.
+  // Answers of the admin API are never cached (the UI's files say their own), never framed or sniffed, and run nothing from elsewhere.
   app.addHook('onSend', async (_request, reply) => {
-    void reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').header('x-frame-options', 'DENY')
+    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store')
+    void reply
+      .header('x-content-type-options', 'nosniff')
+      .header('x-frame-options', 'DENY')
+      .header('content-security-policy', contentSecurityPolicy)
+      .header('referrer-policy', 'no-referrer')
   })
+  void app.register(uiFiles)
+  metaRoutes(app, context)
   sessionRoutes(app, context)
   configRoutes(app, context)
   auditRoutes(app, context)
   requestRoutes(app, context, deps.records)
+  eventRoutes(app, context)
+  playgroundRoutes(app, context)
   app.addHook('onClose', async () => {
     await deps.audit.close()
     await deps.records?.close()

@@ -20,6 +20,11 @@ export function compileRouteCache(route: RouteConfig, config: Readonly<Config>):
   return { mode: cache.mode, scope: cache.scope, ttlMs: cache.ttl ?? config.cache.ttl, paths: cache.paths }
 }
 
+/** The request path after the route prefix, without the query: what `paths` are matched against. */
+export function pathUnderRoute(routePath: string, pathname: string): string {
+  return routePath === '/' ? pathname : pathname.slice(routePath.length) || '/'
+}
+
 /**
  * Whether an answer to this request may be cached at all: GET or POST, a path the route caches
  * (`rest` is the path after the route prefix, without the query), and on openai routes a JSON body.

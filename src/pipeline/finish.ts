@@ -3,14 +3,16 @@ import type { RelayErrorCode } from '../errors.js'
 import { saveToCache } from '../cache/save.js'
 import { settleTokenReservation } from '../limits/token-quotas.js'
 import { buildRecord } from '../records/build.js'
+import type { RequestRecord } from '../records/record.js'
 import type { RelayContext } from './context.js'
 import { recordLevelOf } from './stages/prepare-record.js'
 
 /**
  * The one finish step of every relayed request, whether it completed, failed or the client left:
- * token quotas settled, the cache filled, metrics counted, the record queued, notices sent, the log
- * line written. It never throws: a bug in one of these must not take the process down with an
- * unhandled rejection while it serves everyone else.
+ * token quotas settled, the cache filled, metrics counted, the record queued (and handed to whoever
+ * watches the request: pipeline/watch.ts), notices sent, the log line written. It never throws: a
+ * bug in one of these must not take the process down with an unhandled rejection while it serves
+ * everyone else.
  */
 export function finishRequest(ctx: RelayContext): void {
   try {
@@ -30,11 +32,14 @@ function finish(ctx: RelayContext): void {
   // A cache hit cost no tokens: its usage is the original answer's, kept in its record only.
   if (usage !== undefined && ctx.cacheStatus !== 'HIT') metrics.observer.tokens(ctx.route.path, ctx.model, usage.promptTokens, usage.completionTokens)
   const records = ctx.runtime.records
+  let record: RequestRecord | undefined
   // Requests refused before the record was prepared (404, IP rules, a bad body) get their level here.
   if (records !== undefined) {
     ctx.recordLevel ??= recordLevelOf(ctx)
-    if (ctx.recordLevel !== 'none') records.writer.push(buildRecord(ctx, usage))
+    if (ctx.recordLevel !== 'none') records.writer.push((record = buildRecord(ctx, usage)))
   }
+  const watch = ctx.runtime.requestWatch
+  if (watch.size > 0) watch.finished(ctx.id, () => record ?? buildRecord(ctx, usage))
   if (ctx.runtime.notices !== undefined) noticeFailure(ctx)
   const { outcome } = ctx
   const status = outcome.status ?? outcome.error?.status

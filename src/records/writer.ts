@@ -119,6 +119,8 @@ export class RecordWriter {
   #troubled = false
   #reported = false
   #lastReportAt = -Infinity
+  /** Told of each batch written; empty unless the admin's live tail is open. */
+  readonly #writtenListeners = new Set<(count: number) => void>()
 
   constructor(options: RecordWriterOptions) {
     this.#options = settings(options)
@@ -146,6 +148,15 @@ export class RecordWriter {
   /** Records waiting to be written (a batch being written not included). */
   get queued(): number {
     return this.#queue.length + (this.#retry?.length ?? 0)
+  }
+
+  /**
+   * Calls `listener` after each batch is in the store, so that a reader (the admin's live tail) can
+   * read it at once instead of at its next poll. Returns the function that stops it.
+   */
+  onWritten(listener: (count: number) => void): () => void {
+    this.#writtenListeners.add(listener)
+    return () => this.#writtenListeners.delete(listener)
   }
 
   /** Queues one record. Synchronous and never throws: the request that made it is not slowed or failed by it. */
@@ -265,6 +276,7 @@ export class RecordWriter {
         this.#call(this.#onRecovered)
       }
     }
+    for (const listener of this.#writtenListeners) this.#call(listener, batch.length)
     return true
   }
 

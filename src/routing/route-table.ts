@@ -60,6 +60,11 @@ export interface CompiledRoute {
   records: RouteConfig['records']
 }
 
+/** The model `upstream` is asked for: the client's, renamed by the upstream's model map. */
+export function upstreamModelOf(upstream: CompiledUpstream, model: string | undefined): string | undefined {
+  return model === undefined ? undefined : (upstream.modelMap?.get(model) ?? model)
+}
+
 export interface RouteMatch {
   route: CompiledRoute
   /** The path after the route prefix, with the query string: what each upstream's base path gets. */

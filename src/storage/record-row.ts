@@ -208,12 +208,18 @@ export function recordConditions(filter: RecordQuery, param: (value: RowValue) =
     conditions.push(`${range} AND substr(id, 1, ${param(filter.idPrefix.length)}) = ${param(filter.idPrefix)}`)
   }
   if (filter.seq !== undefined) conditions.push(`seq = ${param(filter.seq)}`)
+  if (filter.afterSeq !== undefined) conditions.push(`seq > ${param(filter.afterSeq)}`)
   if (filter.before !== undefined) {
     const time = param(filter.before.time)
     conditions.push(`(time < ${time} OR (time = ${param(filter.before.time)} AND seq < ${param(filter.before.seq)}))`)
   }
   if (filter.chatOnly === true) conditions.push(chatOnlySql)
   return conditions.length === 0 ? 'TRUE' : conditions.join(' AND ')
+}
+
+/** The ORDER BY of a RecordQuery: newest first by time, or, to follow writes (`afterSeq`), last written first. */
+export function recordOrder(filter: RecordQuery): string {
+  return filter.afterSeq === undefined ? 'time DESC, seq DESC' : 'seq DESC'
 }
 
 function checkQuery(filter: RecordQuery): void {
@@ -224,6 +230,9 @@ function checkQuery(filter: RecordQuery): void {
   const { status, limit, before } = filter
   if (status !== undefined && status !== 'error' && !/^[2-5]xx$/.test(String(status)) && !Number.isInteger(status)) {
     throw new RangeError(`RecordStore.query: filter.status must be an HTTP status, a class such as 5xx, or 'error' (got ${String(status)})`)
+  }
+  if (filter.afterSeq !== undefined && (!Number.isSafeInteger(filter.afterSeq) || filter.afterSeq < 0)) {
+    throw new RangeError(`RecordStore.query: filter.afterSeq must be the seq of a record, or 0 (got ${String(filter.afterSeq)})`)
   }
   if (before !== undefined && (!Number.isFinite(before.time) || !Number.isSafeInteger(before.seq))) {
     throw new RangeError('RecordStore.query: filter.before must be { time, seq } of a record read with withSeq')

@@ -82,6 +82,7 @@ export interface CacheStore {
 // ---------------------------------------------------------------------------------------------
 
 import type { RequestRecord } from '../records/record.js'
+import type { AuditEntry } from '../admin/wire.js'
 
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx'
 
@@ -118,6 +119,12 @@ export interface RecordQuery {
   limit?: number
   /** Records strictly after this time, for `logs --follow`. */
   afterTime?: number
+  /**
+   * Records written after the one with this seq (0: from the first), for the admin's live tail. Such
+   * a query is ordered by seq, the last written first, not by time: `limit` keeps the latest writes,
+   * and the seq index answers it without reading the older rows.
+   */
+  afterSeq?: number
 }
 
 export interface RecordPruneOptions {
@@ -143,23 +150,7 @@ export interface RecordStore {
   close(): Promise<void>
 }
 
-/** One entry of the admin audit log (issue 15 point 6): who did what, when, from where; secrets masked. */
-export interface AuditEntry {
-  /** Set by the store: entries are listed by it, newest first. */
-  seq?: number
-  /** Epoch ms. */
-  time: number
-  /** The role and how it was authenticated, e.g. `admin (session)`. */
-  actor: string
-  /** The client address the request came from. */
-  address: string
-  /** What happened: `login`, `login-refused`, `logout`, `config-change`. */
-  action: string
-  /** One line saying it. */
-  summary: string
-  /** For a config change: the unified diff of the masked document, before → after. */
-  diff?: string
-}
+export type { AuditEntry } from '../admin/wire.js'
 
 /**
  * The admin audit log, kept beside the request records (the same SQLite file or PostgreSQL schema),

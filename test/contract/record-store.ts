@@ -238,12 +238,29 @@ export function recordStoreContract(name: string, create: () => Promise<RecordSt
         assert.equal((await store.query({ limit: 1 }))[0]!.seq, undefined, 'no seq unless asked')
       })
 
+      test('afterSeq follows writes: only records written after that seq, the last written first, whatever their times', async (t) => {
+        const store = await open(t, records)
+        const [last] = await store.query({ afterSeq: 0, limit: 1, withSeq: true })
+        assert.equal(last?.id, 'req_%2', 'afterSeq 0 and limit 1 read the last written')
+        const seen = last!.seq!
+        // A long request's record is written after those of shorter ones that arrived later: its time is older.
+        await store.write([minimalRecord('late-old', T0 + 500, { model: 'gpt-4o' }), minimalRecord('late-new', T0 + 20_000)])
+        await store.write([minimalRecord('later', T0 + 1, { model: 'gpt-4o' })])
+        const after = await store.query({ afterSeq: seen, withSeq: true })
+        assert.deepEqual(ids(after), ['later', 'late-new', 'late-old'])
+        assert.ok(after.every((record) => record.seq! > seen))
+        assert.deepEqual(ids(await store.query({ afterSeq: seen, limit: 2 })), ['later', 'late-new'], 'limit keeps the latest writes')
+        assert.deepEqual(ids(await store.query({ afterSeq: seen, model: 'gpt-4o' })), ['later', 'late-old'], 'with the other filters')
+        assert.deepEqual(await store.query({ afterSeq: after[0]!.seq! }), [], 'nothing written since')
+      })
+
       test('a bad filter is refused naming it', async (t) => {
         const store = await open(t)
         await assert.rejects(store.query({ before: { time: T0, seq: 1.5 } }), /filter\.before/)
         await assert.rejects(store.query({ limit: 0 }), /filter\.limit/)
         await assert.rejects(store.query({ since: Number.NaN }), /filter\.since/)
         await assert.rejects(store.query({ status: 20.5 }), /filter\.status/)
+        await assert.rejects(store.query({ afterSeq: -1 }), /filter\.afterSeq/)
       })
     })
 

@@ -31,7 +31,8 @@ async function call(url: string, method: string, path: string, options: { body?:
     ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
   })
   const text = await answer.body.text()
-  return { status: answer.statusCode, headers: answer.headers, text, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) }
+  const json = String(answer.headers['content-type']).includes('json') ? (JSON.parse(text) as Record<string, unknown>) : {}
+  return { status: answer.statusCode, headers: answer.headers, text, json }
 }
 
 const configText = (mockUrl: string) => `# The test gateway. This comment must survive every edit.
@@ -339,4 +340,29 @@ test('issue 15: with records off the request list is empty and says why', async 
   const one = await call(relay.admin!.url, 'GET', '/admin/api/requests/1', { headers })
   assert.equal(one.status, 404)
   assert.match((one.json.error as { message: string }).message, /records are off/)
+})
+
+test('issue 15: the admin listener serves the UI at / with a Content-Security-Policy that allows nothing from elsewhere and no inline script', async (t) => {
+  const mock = await startMock(t)
+  const relay = await startRelay(t, { admin: { port: 0, password: ADMIN }, routes: [{ path: '/', upstreams: [{ name: 'main', url: mock.url }] }] })
+  const page = await call(relay.admin!.url, 'GET', '/')
+  assert.equal(page.status, 200)
+  assert.match(String(page.headers['content-type']), /text\/(html|plain)/)
+  const csp = String(page.headers['content-security-policy'])
+  assert.match(csp, /default-src 'self'/)
+  assert.match(csp, /frame-ancestors 'none'/)
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/)
+  assert.equal(page.headers['x-frame-options'], 'DENY')
+  if (String(page.headers['content-type']).includes('html')) {
+    assert.equal(page.headers['cache-control'], 'no-cache', 'index.html is revalidated, so a new build shows at once')
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(page.text)?.[1]
+    assert.ok(script !== undefined)
+    const asset = await call(relay.admin!.url, 'GET', script)
+    assert.equal(asset.status, 200)
+    assert.match(String(asset.headers['cache-control']), /immutable/)
+  }
+  // The API's answers are never cached.
+  const meta = await call(relay.admin!.url, 'GET', '/admin/api/meta', { headers: { authorization: `Bearer ${ADMIN}` } })
+  assert.equal(meta.headers['cache-control'], 'no-store')
+  assert.ok((meta.json.providers as { name: string }[]).some((provider) => provider.name === 'openai'))
 })

@@ -158,6 +158,27 @@ describe('RecordWriter', () => {
     for (let i = 1; i < reportedAt.length; i++) assert.ok(reportedAt[i]! - reportedAt[i - 1]! >= 99, 'at least the interval apart')
   })
 
+  test('onWritten listeners hear of each batch once it is in the store, never of a failed one, until they stop', async (t) => {
+    const store = new FakeStore()
+    const writer = writerFor(t, store)
+    const heard: { count: number; stored: number }[] = []
+    const stop = writer.onWritten((count) => heard.push({ count, stored: store.written.length }))
+    writer.onWritten(() => {
+      throw new Error('a listener that throws changes nothing')
+    })
+    for (const id of ids('w', 3)) writer.push(record(id))
+    await writer.flush()
+    store.failing = true
+    writer.push(record('w-failed'))
+    await writer.flush()
+    assert.deepEqual(heard, [{ count: 3, stored: 3 }])
+    stop()
+    store.failing = false
+    await writer.flush()
+    assert.deepEqual(store.written, [...ids('w', 3), 'w-failed'], 'the held batch was written, unheard')
+    assert.equal(heard.length, 1)
+  })
+
   test('a callback that throws does not break the writer', async (t) => {
     const store = new FakeStore()
     store.failing = true

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import { RelayError } from '../../errors.js'
-import type { RequestRecord } from '../../records/record.js'
 import type { RecordQuery, RecordStore } from '../../storage/types.js'
 import type { AdminContext } from '../app.js'
 import { requireCaller } from '../auth.js'
+import { requestFilterOf, requestFilterProperties, requestRow } from '../request-list.js'
 
 const listQuery = {
   type: 'object',
@@ -11,13 +11,7 @@ const listQuery = {
   properties: {
     since: { type: 'integer', minimum: 0 },
     until: { type: 'integer', minimum: 0 },
-    route: { type: 'string', maxLength: 512 },
-    model: { type: 'string', maxLength: 512 },
-    upstream: { type: 'string', maxLength: 512 },
-    client: { type: 'string', maxLength: 512 },
-    status: { type: 'string', pattern: '^([1-5]xx|[1-5][0-9][0-9]|error)$' },
-    cache: { enum: ['HIT', 'MISS', 'BYPASS'] },
-    id: { type: 'string', minLength: 1, maxLength: 256 },
+    ...requestFilterProperties,
     /** `time:seq` of the last record of the page before (keyset paging). */
     before: { type: 'string', pattern: '^[0-9]+:[0-9]+$' },
     limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
@@ -25,12 +19,6 @@ const listQuery = {
 } as const
 
 type ListQuery = { [K in keyof (typeof listQuery)['properties']]?: K extends 'since' | 'until' | 'limit' ? number : string }
-
-/** A record as the list shows it: what a row needs, not its attempts or content (loaded on a click). */
-function row(record: RequestRecord): Record<string, unknown> {
-  const { attempts: _attempts, content: _content, userAgent: _userAgent, ...rest } = record
-  return rest
-}
 
 /**
  * The request records (issue 15 point 4), newest first: filters, keyset pages (`before`, never an
@@ -43,23 +31,16 @@ export function requestRoutes(app: FastifyInstance, context: AdminContext, store
     // With records off there is nothing to list; the page says so rather than showing an error.
     if (store === undefined) return { records: [], next: null, recordsOff: true }
     const query = request.query
-    const filter: RecordQuery = { limit: query.limit ?? 50, withSeq: true }
+    const filter: RecordQuery = { ...requestFilterOf(query), limit: query.limit ?? 50, withSeq: true }
     if (query.since !== undefined) filter.since = query.since
     if (query.until !== undefined) filter.until = query.until
-    if (query.route !== undefined) filter.route = query.route
-    if (query.model !== undefined) filter.model = query.model
-    if (query.upstream !== undefined) filter.upstream = query.upstream
-    if (query.client !== undefined) filter.client = query.client
-    if (query.cache !== undefined) filter.cache = query.cache as RecordQuery['cache']
-    if (query.id !== undefined) filter.idPrefix = query.id
-    if (query.status !== undefined) filter.status = /^\d+$/.test(query.status) ? Number(query.status) : (query.status as RecordQuery['status'])
     if (query.before !== undefined) {
       const [time, seq] = query.before.split(':').map(Number)
       filter.before = { time: time!, seq: seq! }
     }
     const found = await store.query(filter)
     const last = found.at(-1)
-    return { records: found.map(row), recordsOff: false, next: found.length === filter.limit && last !== undefined ? `${last.time}:${last.seq}` : null }
+    return { records: found.map(requestRow), recordsOff: false, next: found.length === filter.limit && last !== undefined ? `${last.time}:${last.seq}` : null }
   })
 
   app.get<{ Params: { seq: number } }>('/admin/api/requests/:seq', { schema: { params: { type: 'object', properties: { seq: { type: 'integer', minimum: 1 } }, required: ['seq'] } } }, async (request) => {

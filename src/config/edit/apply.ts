@@ -16,6 +16,8 @@ export interface ConfigView {
   etag: string
   /** The YAML as written, each secret as its `${VAR}` reference or a mask of its last 4 characters. */
   source: string
+  /** `source` as plain data (secrets masked, `${VAR}` as written): what the UI's forms show and edit by path. */
+  document: unknown
   readOnly: string | undefined
 }
 
@@ -43,7 +45,17 @@ export class ConfigEditor {
   view(): ConfigView {
     const source = readSource(this.file, this.nativeFormat)
     const text = this.nativeFormat ? masked(source.text) : nativeYaml(loadConfig({ ...this.loadOptions, file: this.file }).native, false)
-    return { file: source.file, etag: source.etag, source: text, readOnly: source.readOnly }
+    return { file: source.file, etag: source.etag, source: text, document: parseDocument(text).toJS(), readOnly: source.readOnly }
+  }
+
+  /**
+   * The config as native YAML to download: the file as written (a seed format translated), secrets
+   * masked unless `withSecrets` (then `${VAR}` references stay references; literal secrets are whole).
+   */
+  exportYaml(withSecrets: boolean): string {
+    if (!this.nativeFormat) return nativeYaml(loadConfig({ ...this.loadOptions, file: this.file }).native, withSecrets)
+    const { text } = readSource(this.file, true)
+    return withSecrets ? text : masked(text)
   }
 
   /** The issues the loader finds in a change, without writing anything (the raw editor's "validate as you type"). */

@@ -7,7 +7,12 @@ export type ConfigPath = readonly (string | number)[]
  * or add an item to a list. Applied to the YAML document itself (never to the loaded config), so
  * comments, key order and `${VAR}` references elsewhere stay as they were written.
  */
-export type ConfigEdit = { op: 'set'; path: ConfigPath; value: unknown } | { op: 'delete'; path: ConfigPath } | { op: 'append'; path: ConfigPath; value: unknown }
+export type ConfigEdit =
+  | { op: 'set'; path: ConfigPath; value: unknown }
+  | { op: 'delete'; path: ConfigPath }
+  | { op: 'append'; path: ConfigPath; value: unknown }
+  /** Moves the list item at `path` to index `to` of the same list (an upstream up the failover order), its comments and secrets with it. */
+  | { op: 'move'; path: ConfigPath; to: number }
 
 /** Applies the edits in order; throws an Error naming the edit that cannot apply (a path through a scalar, a list that is not one). */
 export function applyEdits(doc: Document, edits: readonly ConfigEdit[]): void {
@@ -28,6 +33,15 @@ export function applyEdits(doc: Document, edits: readonly ConfigEdit[]): void {
         if (!doc.hasIn(edit.path)) throw new Error(`${where}: nothing there to remove`)
         doc.deleteIn(edit.path)
         return
+      case 'move': {
+        const list = doc.getIn(edit.path.slice(0, -1), true)
+        const from = Number(edit.path.at(-1))
+        if (!isSeq(list) || !Number.isInteger(from) || from < 0 || from >= list.items.length) throw new Error(`${where}: no list item there to move`)
+        if (edit.to < 0 || edit.to >= list.items.length) throw new Error(`${where}: index ${edit.to} is outside the list`)
+        const [item] = list.items.splice(from, 1)
+        list.items.splice(edit.to, 0, item)
+        return
+      }
       case 'append': {
         const list = doc.getIn(edit.path, true)
         if (list === undefined) doc.setIn(edit.path, doc.createNode([edit.value]))

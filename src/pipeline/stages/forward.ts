@@ -4,7 +4,7 @@ import { RelayError } from '../../errors.js'
 import { sendWholeAnswer } from '../../http/respond.js'
 import type { AttemptRequest, PreparedAttempt, UpstreamError } from '../../providers/index.js'
 import { judgeStatus, parseRetryAfter } from '../../routing/failover.js'
-import type { CompiledUpstream } from '../../routing/route-table.js'
+import { upstreamModelOf, type CompiledUpstream } from '../../routing/route-table.js'
 import { chooseCredential } from '../../upstream/credentials.js'
 import { classifyTransportError, describeFailure, isTimeout } from '../../upstream/errors.js'
 import { UpstreamExchange, type AnswerStart, type Exchange } from '../../upstream/exchange.js'
@@ -65,7 +65,7 @@ export async function forwardWithFailover(ctx: RelayContext): Promise<undefined>
 
 /** The client's request as `upstream` gets it: its model renamed by the upstream's model map, the usage-asking body where allowed. */
 function attemptRequest(ctx: RelayContext, upstream: CompiledUpstream): AttemptRequest {
-  const model = ctx.model === undefined ? undefined : (upstream.modelMap?.get(ctx.model) ?? ctx.model)
+  const model = upstreamModelOf(upstream, ctx.model)
   const askUsage = ctx.bodyAskingUsage !== undefined && upstream.streamUsage
   const json = ctx.json
   return {

@@ -13,11 +13,12 @@ const chatLogEndpoints: ReadonlySet<Endpoint> = new Set(['chat', 'completions', 
  * answer exists.
  */
 export function prepareRecord(ctx: RelayContext): undefined {
-  const records = ctx.runtime.records
-  if (records === undefined) return
+  // A watched request (the admin playground) gets a record, with its tokens, even where none is kept.
+  const watched = ctx.runtime.requestWatch.isWatched(ctx.id)
+  if (ctx.runtime.records === undefined && !watched) return
   const level = recordLevelOf(ctx)
   ctx.recordLevel = level
-  if (level === 'none' || ctx.json === undefined || ctx.route.type !== 'openai') return
+  if ((level === 'none' && !watched) || ctx.json === undefined || ctx.route.type !== 'openai') return
   const meter = ctx.needUsage()
   if (level === 'full') meter.assembler ??= new ChatAssembler()
 }

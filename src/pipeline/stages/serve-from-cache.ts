@@ -5,7 +5,7 @@ import type { CacheFill } from '../../cache/cache-fill.js'
 import { cacheKeyOf } from '../../cache/cache-key.js'
 import { RawCopy } from '../../cache/raw-copy.js'
 import { replayEntry } from '../../cache/replay.js'
-import { cachesRequest, type RouteCache } from '../../cache/route-cache.js'
+import { cachesRequest, pathUnderRoute, type RouteCache } from '../../cache/route-cache.js'
 import type { RelayContext } from '../context.js'
 import { answered, type StageResult } from '../run.js'
 
@@ -20,8 +20,7 @@ export function serveFromCache(ctx: RelayContext): StageResult | Promise<StageRe
   const rule = ctx.route.cache
   const cache = ctx.runtime.cache
   if (rule === undefined || cache === undefined) return undefined
-  const restPath = ctx.route.path === '/' ? ctx.pathname : ctx.pathname.slice(ctx.route.path.length) || '/'
-  if (!cachesRequest(rule, ctx.route.type, ctx.method, restPath, ctx.endpoint, ctx.json !== undefined)) return undefined
+  if (!cachesRequest(rule, ctx.route.type, ctx.method, pathUnderRoute(ctx.route.path, ctx.pathname), ctx.endpoint, ctx.json !== undefined)) return undefined
   const asked = ctx.cachingFlag ?? headerFlag(ctx.request.headers)
   const control = ctx.request.headers['cache-control'] ?? ''
   const read = (rule.mode === 'always' ? asked !== false : asked === true) && !/\bno-cache\b/i.test(control)

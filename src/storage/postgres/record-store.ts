@@ -1,6 +1,6 @@
 import pg from 'pg'
 import type { RequestRecord } from '../../records/record.js'
-import { checkPruneOptions, recordColumns, recordConditions, recordFromRow, type RowValue, rowValues } from '../record-row.js'
+import { checkPruneOptions, recordColumns, recordConditions, recordFromRow, recordOrder, type RowValue, rowValues } from '../record-row.js'
 import { withClient } from './client.js'
 import type { RecordPruneOptions, RecordQuery, RecordStore } from '../types.js'
 import { migratePostgresRecords, quoteSchema } from './record-migrations.js'
@@ -112,7 +112,7 @@ export class PostgresRecordStore implements RecordStore {
     const limit = filter.limit === undefined ? '' : ` LIMIT $${params.push(filter.limit)}`
     await this.#ready()
     const { rows } = await this.#pool.query<Record<string, unknown>>(
-      `SELECT ${filter.withSeq === true ? 'seq, ' : ''}${selectColumns} FROM ${this.#table} WHERE ${where} ORDER BY time DESC, seq DESC${limit}`,
+      `SELECT ${filter.withSeq === true ? 'seq, ' : ''}${selectColumns} FROM ${this.#table} WHERE ${where} ORDER BY ${recordOrder(filter)}${limit}`,
       params,
     )
     return rows.map(recordFromRow)

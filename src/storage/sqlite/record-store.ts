@@ -1,5 +1,5 @@
 import type { RequestRecord } from '../../records/record.js'
-import { checkPruneOptions, recordColumns, recordConditions, recordFromRow, type RowValue } from '../record-row.js'
+import { checkPruneOptions, recordColumns, recordConditions, recordFromRow, recordOrder, type RowValue } from '../record-row.js'
 import { packRows, PACKED_STRIDE, type PackedRows } from './row.js'
 import type { RecordPruneOptions, RecordQuery, RecordStore } from '../types.js'
 import { openSqlite, type SqliteDatabase } from './database.js'
@@ -83,7 +83,7 @@ export class SqliteRecordStore implements RecordStore {
     const where = recordConditions(filter, (value) => (params.push(value), '?'), chatOnlySql)
     const limit = filter.limit === undefined ? '' : ' LIMIT ?'
     if (filter.limit !== undefined) params.push(filter.limit)
-    const sql = `SELECT ${filter.withSeq === true ? 'seq, ' : ''}${selectColumns} FROM request_records WHERE ${where} ORDER BY time DESC, seq DESC${limit}`
+    const sql = `SELECT ${filter.withSeq === true ? 'seq, ' : ''}${selectColumns} FROM request_records WHERE ${where} ORDER BY ${recordOrder(filter)}${limit}`
     let statement = this.#queries.get(sql)
     if (statement === undefined) this.#queries.set(sql, (statement = this.#db.prepare(sql)))
     return (statement.all(params) as Record<string, unknown>[]).map(recordFromRow)
