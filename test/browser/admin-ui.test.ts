@@ -82,6 +82,21 @@ async function seriesRows(page: Page, chart: string): Promise<number> {
   }, chart)
 }
 
+/** Controls on the page without an accessible name (a label, aria-label or their text): a screen reader could not say what they do. */
+async function unnamedControls(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>('input, select, textarea, button, a[href]')]
+      .filter((element) => {
+        if (element instanceof HTMLInputElement && element.type === 'hidden') return false
+        const labels = 'labels' in element ? [...((element as HTMLInputElement).labels ?? [])] : []
+        const name = element.getAttribute('aria-label') ?? element.getAttribute('aria-labelledby') ?? labels.map((label) => label.textContent ?? '').join('') ?? ''
+        const text = element instanceof HTMLButtonElement || element instanceof HTMLAnchorElement ? (element.textContent ?? '') : ''
+        return `${name}${text}${element.title}`.trim() === ''
+      })
+      .map((element) => element.outerHTML.slice(0, 120)),
+  )
+}
+
 function assertClean(watch: PageWatch, origin: string): void {
   assert.deepEqual(watch.problems, [], 'no script error, no refused resource, no CSP violation')
   const elsewhere = watch.requested.filter((url) => !url.startsWith(origin))
@@ -213,7 +228,7 @@ test('issue 15: the admin UI in a browser: log in, edit, watch, try, and never a
 
   await t.test('screenshots of every page, light and dark', async () => {
     for (const scheme of ['light', 'dark'] as const) {
-      const view = scheme === 'light' ? { page, watch } : await openPage(browser, { colorScheme: 'dark' })
+      const view: { page: Page; watch: PageWatch } = scheme === 'light' ? { page, watch } : await openPage(browser, { colorScheme: 'dark' })
       if (scheme === 'dark') {
         collectBodies(view.page, bodies)
         await login(view.page, adminUrl, ADMIN)
@@ -227,6 +242,7 @@ test('issue 15: the admin UI in a browser: log in, edit, watch, try, and never a
         if (name === 'requests') await view.page.getByRole('link', { name: /^Request / }).first().waitFor()
         if (name === 'audit') await view.page.getByText('What changed').first().click()
         pages.push(await view.page.content())
+        assert.deepEqual(await unnamedControls(view.page), [], `every control of ${name} has an accessible name`)
         await screenshot(view.page, `${name.replace('/', '-')}-${scheme}`)
       }
       assertClean(view.watch, adminUrl)

@@ -293,7 +293,7 @@ test('issue 15: requests: the records newest first, filtered, in keyset pages, o
   const admin = relay.admin!.url
   const headers = { authorization: `Bearer ${ADMIN}` }
   let all: { id: string; seq: number; status: number; model: string }[] = []
-  for (let tries = 0; tries < 100 && all.length < 6; tries++) {
+  for (let tries = 0; tries < 300 && all.length < 6; tries++) {
     all = ((await call(admin, 'GET', '/admin/api/requests', { headers })).json as { records: typeof all }).records
     if (all.length < 6) await new Promise((resolve) => setTimeout(resolve, 50))
   }

@@ -71,7 +71,7 @@ export async function openEvents(t: TestContext, url: string, headers: Record<st
     for (const check of checks) check()
   })()
 
-  const next = (match: (event: SseEvent) => boolean = () => true, timeoutMs = 5000) =>
+  const next = (match: (event: SseEvent) => boolean = () => true, timeoutMs = 15_000) =>
     new Promise<SseEvent>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined
       const done = () => {
