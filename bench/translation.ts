@@ -1,11 +1,18 @@
 /**
- * What translating to another provider costs (issue 14): one gateway process with two routes to the
- * same mock, `/openai` (an OpenAI upstream: the answer relayed as it comes) and `/anthropic` (an
- * Anthropic upstream: the request and the answer translated), loaded in turns of short slots as the
- * costs bench does, so both sides run in the same process, warm, a few hundred ms apart. Each slot's
- * gateway CPU per request is paired with the other route's slot beside it; the ratio is their median.
- * Plain answers and 20-chunk streams (5 ms apart), c=64; latency at c=1 beside direct calls to the
- * mock in each API, so "added" means what the gateway adds on each path.
+ * What translation costs (issues 14 and 16): one gateway process with two routes to the same mock,
+ * `/openai` (an OpenAI upstream) and `/anthropic` (an Anthropic upstream), and four ways through it:
+ *
+ * - `openai`: OpenAI chat → OpenAI upstream, the answer relayed as it comes (the baseline);
+ * - `anthropic`: OpenAI chat → Anthropic upstream, request and answer translated (issue 14);
+ * - `messagesIn`: an Anthropic Messages client (Claude Code's dialect) → OpenAI upstream (issue 16);
+ * - `responsesIn`: an OpenAI Responses client (Codex's dialect) → OpenAI upstream (issue 16).
+ *
+ * They are loaded in turns of short slots as the costs bench does, so every side runs in the same
+ * process, warm, a few hundred ms apart. Each slot's gateway CPU per request is paired with the
+ * baseline's slot beside it; a side's ratio is their median. Plain answers and 20-chunk streams (5 ms
+ * apart), c=64; latency at c=1 beside direct calls to the mock in the upstream's API, so "added"
+ * means what the gateway adds on each path. The load is raw HTTP in each dialect's wire format: what
+ * an SDK sends, without the SDK's own CPU in the client process.
  */
 import type { LoadResult } from './load.js'
 import { loadPool, percentile, runLoad } from './load.js'
@@ -25,19 +32,44 @@ export function translationConfig(mockUrl: string): Record<string, unknown> {
 }
 
 const messages = [{ role: 'user', content: 'Say hello.' }]
-const chatBody = (stream: boolean) => JSON.stringify({ model: 'bench-model', messages, ...(stream && { stream: true }) })
-const anthropicBody = JSON.stringify({ model: 'bench-model', max_tokens: 256, messages })
 // Behaviours as headers: a translated body carries no `mock` field.
 const streamHeaders = { 'x-mock-chunks': '20', 'x-mock-chunk-delay-ms': '5' }
-const directHeaders = { 'x-api-key': 'sk-bench-direct', 'anthropic-version': '2023-06-01' }
+const anthropicHeaders = { 'x-api-key': 'sk-bench-direct', 'anthropic-version': '2023-06-01' }
+
+/** One way through the gateway: where it goes, the body in its client's dialect, and the same request straight to the mock in the upstream's API. */
+interface Way {
+  label: string
+  path: string
+  body(stream: boolean): string
+  headers?: Record<string, string>
+  direct: { path: string; body(stream: boolean): string; headers?: Record<string, string> }
+}
+
+const chatBody = (stream: boolean) => JSON.stringify({ model: 'bench-model', messages, ...(stream && { stream: true }) })
+const messagesBody = (stream: boolean) => JSON.stringify({ model: 'bench-model', max_tokens: 256, messages, ...(stream && { stream: true }) })
+const responsesBody = (stream: boolean) => JSON.stringify({ model: 'bench-model', input: 'Say hello.', ...(stream && { stream: true }) })
+const directChat = { path: '/v1/chat/completions', body: chatBody }
+
+export const ways = {
+  openai: { label: 'OpenAI chat → OpenAI', path: `${translationRoutes.openai}/v1/chat/completions`, body: chatBody, direct: directChat },
+  anthropic: { label: 'OpenAI chat → Anthropic', path: `${translationRoutes.anthropic}/v1/chat/completions`, body: chatBody, direct: { path: '/v1/messages', body: messagesBody, headers: anthropicHeaders } },
+  messagesIn: { label: 'Anthropic Messages → OpenAI', path: `${translationRoutes.openai}/v1/messages`, body: messagesBody, headers: { 'anthropic-version': '2023-06-01' }, direct: directChat },
+  responsesIn: { label: 'Responses → OpenAI', path: `${translationRoutes.openai}/v1/responses`, body: responsesBody, direct: directChat },
+} satisfies Record<string, Way>
+
+export type WayName = keyof typeof ways
 
 export interface TranslationSide {
+  label: string
   /** Gateway CPU per plain request and per 20-chunk stream, in us: the median of its slots. */
   cpuUs: number
   streamCpuUs: number
+  /** Median over paired slots of this side's CPU / the baseline's (openai): plain (target <= 1.5) and streams (target <= 2). */
+  plainCpuRatio: number
+  streamCpuRatio: number
   /** p50 latency at c=1 (plain), ms. */
   latencyC1P50: number
-  /** The same request straight to the mock in this side's API, p50 at c=1, ms. */
+  /** The same request straight to the mock in the upstream's API, p50 at c=1, ms. */
   directC1P50: number
   /** Stream time to first byte, p50 at c=64, ms, and straight to the mock. */
   ttfbP50: number
@@ -47,13 +79,11 @@ export interface TranslationSide {
 }
 
 export interface TranslationReport {
-  openai: TranslationSide
-  anthropic: TranslationSide
-  /** Median over paired slots of anthropic CPU / openai CPU: plain requests (target <= 1.5) and streams (target <= 2). */
-  plainCpuRatio: number
-  streamCpuRatio: number
+  sides: Record<WayName, TranslationSide>
   pairs: number
 }
+
+const names = Object.keys(ways) as WayName[]
 
 export async function measureTranslation(mock: Service, relay: Service, scale: number): Promise<TranslationReport> {
   const slotMs = 1000
@@ -61,67 +91,65 @@ export async function measureTranslation(mock: Service, relay: Service, scale: n
   const pool = loadPool(relay.url, 64)
   const directPool = loadPool(mock.url, 64)
   try {
-    const run = (path: string, stream: boolean, concurrency: number, maxMs: number, maxRequests = Infinity) =>
-      runLoad({ pool: concurrency === 64 ? pool : undefined, url: relay.url, path: `${path}/v1/chat/completions`, body: chatBody(stream), concurrency, maxRequests, maxMs, timeFirstByte: stream, ...(stream && { headers: streamHeaders }) })
-    const direct = (anthropic: boolean, stream: boolean, concurrency: number, maxMs: number, maxRequests = Infinity) =>
-      runLoad({
-        pool: concurrency === 64 ? directPool : undefined,
-        url: mock.url,
-        path: anthropic ? '/v1/messages' : '/v1/chat/completions',
-        body: anthropic ? (stream ? JSON.stringify({ ...JSON.parse(anthropicBody), stream: true }) : anthropicBody) : chatBody(stream),
-        concurrency,
-        maxRequests,
-        maxMs,
-        timeFirstByte: stream,
-        headers: { ...(anthropic ? directHeaders : {}), ...(stream ? streamHeaders : {}) },
-      })
-    // Warm both routes and both kinds before anything is timed.
-    for (const stream of [false, true]) for (const path of Object.values(translationRoutes)) await run(path, stream, 64, 3000 * scale)
+    const run = (name: WayName, stream: boolean, concurrency: number, maxMs: number, maxRequests = Infinity) => {
+      const way: Way = ways[name]
+      return runLoad({ pool: concurrency === 64 ? pool : undefined, url: relay.url, path: way.path, body: way.body(stream), concurrency, maxRequests, maxMs, timeFirstByte: stream, headers: { ...way.headers, ...(stream ? streamHeaders : {}) } })
+    }
+    const direct = (name: WayName, stream: boolean, concurrency: number, maxMs: number, maxRequests = Infinity) => {
+      const { direct: target } = ways[name] as Way
+      return runLoad({ pool: concurrency === 64 ? directPool : undefined, url: mock.url, path: target.path, body: target.body(stream), concurrency, maxRequests, maxMs, timeFirstByte: stream, headers: { ...target.headers, ...(stream ? streamHeaders : {}) } })
+    }
+    // Warm every way and both kinds before anything is timed.
+    for (const stream of [false, true]) for (const name of names) await run(name, stream, 64, 3000 * scale)
 
-    // CPU per request in paired slots: openai, anthropic, anthropic, openai, ... (each pair one slot after a switch).
-    const ratios = { plain: [] as number[], stream: [] as number[] }
-    const cpu = { openai: { plain: [] as number[], stream: [] as number[] }, anthropic: { plain: [] as number[], stream: [] as number[] } }
-    const streams = { openai: [] as LoadResult[], anthropic: [] as LoadResult[] }
-    const errors = { openai: 0, anthropic: 0 }
-    const rps = { openai: [] as number[], anthropic: [] as number[] }
+    // CPU per request in slots: the baseline and every other side in an order that rotates, so none always follows the same one.
+    const cpu = Object.fromEntries(names.map((name) => [name, { plain: [] as number[], stream: [] as number[] }])) as Record<WayName, { plain: number[]; stream: number[] }>
+    const ratios = Object.fromEntries(names.map((name) => [name, { plain: [] as number[], stream: [] as number[] }])) as Record<WayName, { plain: number[]; stream: number[] }>
+    const streams = Object.fromEntries(names.map((name) => [name, [] as LoadResult[]])) as Record<WayName, LoadResult[]>
+    const rps = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<WayName, number[]>
+    const errors = Object.fromEntries(names.map((name) => [name, 0])) as Record<WayName, number>
     for (const kind of ['plain', 'stream'] as const) {
       for (let slot = 0; slot < slots; slot++) {
-        const order = slot % 2 === 0 ? (['openai', 'anthropic'] as const) : (['anthropic', 'openai'] as const)
-        const perRequest: Record<string, number> = {}
-        for (const side of order) {
+        const order = names.map((_, index) => names[(index + slot) % names.length]!)
+        const perRequest: Partial<Record<WayName, number>> = {}
+        for (const name of order) {
           const before = cpuMicros(relay.pid)
-          const result = await run(translationRoutes[side], kind === 'stream', 64, slotMs)
-          const used = cpuMicros(relay.pid) - before
-          perRequest[side] = used / Math.max(1, result.requests)
-          cpu[side][kind].push(perRequest[side]!)
-          errors[side] += result.errors
-          if (kind === 'stream') streams[side].push(result)
-          else rps[side].push(result.requests / result.seconds)
+          const result = await run(name, kind === 'stream', 64, slotMs)
+          perRequest[name] = (cpuMicros(relay.pid) - before) / Math.max(1, result.requests)
+          cpu[name][kind].push(perRequest[name])
+          errors[name] += result.errors
+          if (kind === 'stream') streams[name].push(result)
+          else rps[name].push(result.requests / result.seconds)
         }
-        ratios[kind].push(perRequest.anthropic! / perRequest.openai!)
+        for (const name of names) ratios[name][kind].push(perRequest[name]! / perRequest.openai!)
       }
     }
-    // Latency at c=1, alternating blocks; and straight to the mock in each API.
-    const latency = { openai: [] as number[], anthropic: [] as number[], directOpenai: [] as number[], directAnthropic: [] as number[] }
+    // Latency at c=1, alternating blocks; and straight to the mock in the upstream's API.
+    const latency = Object.fromEntries(names.map((name) => [name, { relay: [] as number[], direct: [] as number[] }])) as Record<WayName, { relay: number[]; direct: number[] }>
     for (let block = 0; block < 4; block++) {
-      latency.openai.push(...(await run(translationRoutes.openai, false, 1, 10_000, 300 * scale)).latencies)
-      latency.anthropic.push(...(await run(translationRoutes.anthropic, false, 1, 10_000, 300 * scale)).latencies)
-      latency.directOpenai.push(...(await direct(false, false, 1, 10_000, 300 * scale)).latencies)
-      latency.directAnthropic.push(...(await direct(true, false, 1, 10_000, 300 * scale)).latencies)
+      for (const name of names) {
+        latency[name].relay.push(...(await run(name, false, 1, 10_000, 300 * scale)).latencies)
+        latency[name].direct.push(...(await direct(name, false, 1, 10_000, 300 * scale)).latencies)
+      }
     }
-    const directTtfb = { openai: (await direct(false, true, 64, 3000 * scale)).firstByte, anthropic: (await direct(true, true, 64, 3000 * scale)).firstByte }
     const median = (values: number[]) => percentile(values, 50)
-    const side = (name: 'openai' | 'anthropic'): TranslationSide => ({
-      cpuUs: median(cpu[name].plain),
-      streamCpuUs: median(cpu[name].stream),
-      latencyC1P50: median(latency[name]),
-      directC1P50: median(name === 'openai' ? latency.directOpenai : latency.directAnthropic),
-      ttfbP50: median(streams[name].flatMap((result) => result.firstByte)),
-      directTtfbP50: median(directTtfb[name]),
-      rps: median(rps[name]),
-      errors: errors[name],
-    })
-    return { openai: side('openai'), anthropic: side('anthropic'), plainCpuRatio: median(ratios.plain), streamCpuRatio: median(ratios.stream), pairs: slots }
+    const sides = {} as Record<WayName, TranslationSide>
+    for (const name of names) {
+      sides[name] = {
+        label: ways[name].label,
+        cpuUs: median(cpu[name].plain),
+        streamCpuUs: median(cpu[name].stream),
+        plainCpuRatio: median(ratios[name].plain),
+        streamCpuRatio: median(ratios[name].stream),
+        latencyC1P50: median(latency[name].relay),
+        directC1P50: median(latency[name].direct),
+        ttfbP50: median(streams[name].flatMap((result) => result.firstByte)),
+        directTtfbP50: median((await direct(name, true, 64, 3000 * scale)).firstByte),
+        rps: median(rps[name]),
+        errors: errors[name],
+      }
+    }
+    return { sides, pairs: slots }
   } finally {
     await pool.close()
     await directPool.close()

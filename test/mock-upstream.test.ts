@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
+import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
+import type { ResponseStreamEvent } from 'openai/resources/responses/responses'
 import {
   behaviourFromOptions,
   startMockUpstream,
@@ -389,5 +391,348 @@ describe('mock upstream: behaviour sources', () => {
     assert.throws(() => behaviourFromOptions({ chunkDelayMs: '5ms' }), /option chunkDelayMs must be an integer/)
     assert.throws(() => behaviourFromOptions({ fault: 'boom' }), /option fault must be one of none, reset, hang, truncate/)
     assert.throws(() => behaviourFromOptions({ status: '99' }), /option status/)
+  })
+})
+
+/** Every event of a raw SSE body: its `event:` name and its parsed `data`. */
+function sseEvents(text: string): Array<{ event: string | undefined; data: Record<string, unknown> }> {
+  return text
+    .split('\n\n')
+    .filter((block) => block.trim() !== '')
+    .map((block) => {
+      const lines = block.split('\n')
+      const event = lines.find((line) => line.startsWith('event: '))?.slice('event: '.length)
+      const data = lines.find((line) => line.startsWith('data: '))?.slice('data: '.length) ?? '{}'
+      return { event, data: JSON.parse(data) as Record<string, unknown> }
+    })
+}
+
+function responses(mock: MockUpstream, body: object, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${mock.url}/v1/responses`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer x', ...headers },
+    body: JSON.stringify({ model: 'gpt-4o-mini', input: 'hello there', ...body }),
+  })
+}
+
+/** The SDK's stream helper adds `parsed: null` to each output text; the mock sends none. */
+function withoutParsed(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value, (key, field: unknown) => (key === 'parsed' ? undefined : field))) as unknown
+}
+
+const weather = { type: 'function' as const, name: 'get_weather', parameters: { type: 'object', properties: {} }, strict: false }
+const textItem = (text: string, status = 'completed') => ({
+  id: 'msg_mock_1',
+  type: 'message',
+  status,
+  role: 'assistant',
+  content: [{ type: 'output_text', annotations: [], logprobs: [], text }],
+})
+
+describe('mock upstream: OpenAI Responses API', () => {
+  test('plain: a response object from the plan, the same counts as chat, the request recorded', async (t) => {
+    const mock = await start(t)
+    const client = sdk(mock)
+    // 4 + 16 characters of prompt: 5 tokens.
+    const answer = await client.responses.create({ model: 'gpt-4o-mini', instructions: 'be k', input: 'sixteen chars!!!' })
+    assert.equal(answer.id, 'resp_mock_1')
+    assert.equal(answer.object, 'response')
+    assert.equal(answer.status, 'completed')
+    assert.equal(answer.model, 'gpt-4o-mini')
+    assert.equal(answer.instructions, 'be k')
+    assert.equal(typeof answer.created_at, 'number')
+    assert.equal(answer.incomplete_details, null)
+    assert.equal(answer.output_text, 'tok0 tok1 tok2 ')
+    assert.deepEqual(answer.output, [textItem('tok0 tok1 tok2 ')])
+    assert.deepEqual(answer.usage, {
+      input_tokens: 5,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens: 3,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: 8,
+    })
+
+    // The same prompt through chat counts the same.
+    const chatAnswer = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'system', content: 'be k' }, { role: 'user', content: 'sixteen chars!!!' }],
+    })
+    assert.equal(chatAnswer.usage?.prompt_tokens, answer.usage?.input_tokens)
+    assert.equal(chatAnswer.choices[0]?.message.content, answer.output_text)
+
+    // Input items: message content parts and tool outputs count too.
+    const items = await client.responses.create({
+      model: 'gpt-4o-mini',
+      input: [
+        { role: 'user', content: [{ type: 'input_text', text: 'eight ch' }] },
+        { type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{}' },
+        { type: 'function_call_output', call_id: 'call_1', output: 'twelve chars' },
+      ],
+    })
+    assert.equal(items.usage?.input_tokens, 5)
+
+    const [received] = mock.requests
+    assert.equal(received?.method, 'POST')
+    assert.equal(received?.url, '/v1/responses')
+    assert.equal(received?.headers.authorization, 'Bearer x')
+    assert.equal(received?.aborted, false)
+    assert.deepEqual(JSON.parse(received?.body.toString() ?? ''), { model: 'gpt-4o-mini', instructions: 'be k', input: 'sixteen chars!!!' })
+  })
+
+  test('streamed with create({stream: true}): every event in order, numbered, named like its data', async (t) => {
+    const mock = await start(t)
+    const client = sdk(mock)
+    const stream = await client.responses.create({ model: 'gpt-4o', input: 'hi', stream: true })
+    const events: ResponseStreamEvent[] = []
+    for await (const event of stream) events.push(event)
+    assert.deepEqual(
+      events.map((event) => event.type),
+      [
+        'response.created',
+        'response.in_progress',
+        'response.output_item.added',
+        'response.content_part.added',
+        'response.output_text.delta',
+        'response.output_text.delta',
+        'response.output_text.delta',
+        'response.output_text.done',
+        'response.content_part.done',
+        'response.output_item.done',
+        'response.completed',
+      ],
+    )
+    assert.deepEqual(
+      events.map((event) => event.sequence_number),
+      events.map((_, index) => index),
+    )
+    const created = events[0]
+    assert.equal(created?.type === 'response.created' ? created.response.status : undefined, 'in_progress')
+    assert.deepEqual(created?.type === 'response.created' ? created.response.output : undefined, [])
+    const deltas = events.flatMap((event) => (event.type === 'response.output_text.delta' ? [event] : []))
+    assert.equal(deltas.map((event) => event.delta).join(''), 'tok0 tok1 tok2 ')
+    assert.ok(deltas.every((event) => event.item_id === 'msg_mock_1' && event.output_index === 0 && event.content_index === 0))
+    const done = events.find((event) => event.type === 'response.output_text.done')
+    assert.equal(done?.type === 'response.output_text.done' ? done.text : undefined, 'tok0 tok1 tok2 ')
+    const last = events.at(-1)
+    assert.ok(last?.type === 'response.completed')
+    assert.equal(last.response.id, 'resp_mock_1')
+    assert.equal(last.response.status, 'completed')
+    assert.deepEqual(last.response.output, [textItem('tok0 tok1 tok2 ')])
+    assert.equal(last.response.usage?.output_tokens, 3)
+
+    // On the wire: `event:` names its data's type, no [DONE], and the mock recorded a stream request.
+    const res = await responses(mock, { stream: true })
+    assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8')
+    const text = await res.text()
+    assert.ok(!text.includes('[DONE]'))
+    const raw = sseEvents(text)
+    assert.equal(raw.length, 11)
+    assert.ok(raw.every(({ event, data }) => event === data.type))
+    assert.equal(JSON.parse(mock.requests.at(-1)?.body.toString() ?? '').stream, true)
+  })
+
+  test('responses.stream(...).finalResponse() builds the same response; chunk delay spaces the events', async (t) => {
+    const mock = await start(t)
+    const client = sdk(mock)
+    const final = await client.responses.stream({ model: 'gpt-4o', input: 'hi' }, { headers: { 'x-mock-chunks': '4' } }).finalResponse()
+    assert.equal(final.status, 'completed')
+    assert.equal(final.output_text, 'tok0 tok1 tok2 tok3 ')
+    assert.deepEqual(withoutParsed(final.output), [textItem('tok0 tok1 tok2 tok3 ')])
+    assert.equal(final.usage?.output_tokens, 4)
+    assert.equal(mock.requests[0]?.headers['x-stainless-helper-method'], 'stream')
+
+    // 2 chunks: created, in_progress, added, part added, 2 deltas, text done, part done, item done, completed.
+    const started = performance.now()
+    const res = await responses(mock, { stream: true }, { 'x-mock-chunks': '2', 'x-mock-chunk-delay-ms': '20' })
+    assert.equal(sseEvents(await res.text()).length, 10)
+    assert.ok(performance.now() - started >= 170)
+  })
+
+  test('function calls: flat function tools, plain and streamed, tool_choice by name or none', async (t) => {
+    const mock = await start(t)
+    const client = sdk(mock)
+    const answer = await client.responses.create({ model: 'gpt-4o', input: 'weather?', tools: [weather] })
+    assert.equal(answer.status, 'completed')
+    assert.deepEqual(answer.output, [
+      { id: 'fc_mock_1_0', type: 'function_call', status: 'completed', arguments: '{"location":"Paris","call":0}', call_id: 'call_mock_1', name: 'get_weather' },
+    ])
+    assert.equal(answer.output_text, '')
+    assert.deepEqual(answer.tools, [weather])
+
+    const stream = client.responses.stream({ model: 'gpt-4o', input: 'weather?', tools: [weather] }, { headers: { 'x-mock-tool-calls': '2' } })
+    const argumentDeltas: string[] = []
+    stream.on('response.function_call_arguments.delta', (event) => argumentDeltas.push(event.delta))
+    const final = await stream.finalResponse()
+    const calls = final.output.flatMap((item) => (item.type === 'function_call' ? [item] : []))
+    assert.deepEqual(
+      calls.map((call) => [call.id, call.call_id, call.name, call.arguments]),
+      [
+        ['fc_mock_2_0', 'call_mock_2_0', 'get_weather', '{"location":"Paris","call":0}'],
+        ['fc_mock_2_1', 'call_mock_2_1', 'get_weather', '{"location":"Paris","call":1}'],
+      ],
+    )
+    // Three fragments a call (chunks: 3), joined back by the SDK.
+    assert.equal(argumentDeltas.length, 6)
+    assert.equal(argumentDeltas.join(''), '{"location":"Paris","call":0}{"location":"Paris","call":1}')
+
+    const other = { ...weather, name: 'get_time' }
+    const chosen = await client.responses.create({ model: 'gpt-4o', input: 'x', tools: [weather, other], tool_choice: { type: 'function', name: 'get_time' } })
+    assert.equal(chosen.output[0]?.type === 'function_call' ? chosen.output[0].name : undefined, 'get_time')
+    const none = await client.responses.create({ model: 'gpt-4o', input: 'x', tools: [weather], tool_choice: 'none' })
+    assert.equal(none.output_text, 'tok0 tok1 tok2 ')
+  })
+
+  test('max_output_tokens cuts the answer: incomplete, plain and streamed', async (t) => {
+    const mock = await start(t)
+    const client = sdk(mock)
+    const answer = await client.responses.create({ model: 'gpt-4o', input: 'hi', max_output_tokens: 2 })
+    assert.equal(answer.status, 'incomplete')
+    assert.deepEqual(answer.incomplete_details, { reason: 'max_output_tokens' })
+    assert.equal(answer.max_output_tokens, 2)
+    assert.deepEqual(answer.output, [textItem('tok0 tok1 ', 'incomplete')])
+    assert.equal(answer.usage?.output_tokens, 2)
+
+    const stream = await client.responses.create({ model: 'gpt-4o', input: 'hi', max_output_tokens: 2, stream: true })
+    const events: ResponseStreamEvent[] = []
+    for await (const event of stream) events.push(event)
+    const last = events.at(-1)
+    assert.ok(last?.type === 'response.incomplete')
+    assert.equal(last.response.status, 'incomplete')
+    assert.deepEqual(last.response.incomplete_details, { reason: 'max_output_tokens' })
+    assert.ok(!events.some((event) => event.type === 'response.completed'))
+
+    const final = await client.responses.stream({ model: 'gpt-4o', input: 'hi', max_output_tokens: 1 }).finalResponse()
+    assert.equal(final.status, 'incomplete')
+    assert.equal(final.output_text, 'tok0 ')
+  })
+
+  test('reasoning and cached tokens: a reasoning item and the usage details', async (t) => {
+    const mock = await start(t)
+    const client = sdk(mock)
+    const headers = { 'x-mock-reasoning': 'true', 'x-mock-cached-tokens': '5' }
+    const answer = await client.responses.create({ model: 'o4-mini', input: 'hi' }, { headers })
+    assert.deepEqual(answer.output[0], { id: 'rs_mock_1', type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'Let me think. The answer is tokens. ' }] })
+    assert.equal(answer.output_text, 'tok0 tok1 tok2 ')
+    assert.deepEqual(answer.usage, {
+      input_tokens: 6,
+      input_tokens_details: { cached_tokens: 5 },
+      output_tokens: 5,
+      output_tokens_details: { reasoning_tokens: 2 },
+      total_tokens: 11,
+    })
+    const final = await client.responses.stream({ model: 'o4-mini', input: 'hi' }, { headers }).finalResponse()
+    assert.deepEqual(withoutParsed(final.output), answer.output.map((item) => (item.type === 'message' ? { ...item, id: 'msg_mock_2' } : { ...item, id: 'rs_mock_2' })))
+  })
+
+  test("failures in OpenAI's envelope: statuses, a broken stream, bad requests, the method", async (t) => {
+    const mock = await start(t)
+    const client = sdk(mock)
+    await assert.rejects(
+      client.responses.create({ model: 'gpt-4o', input: 'x' }, { headers: { 'x-mock-status': '429', 'x-mock-retry-after': '3' } }),
+      (error) => error instanceof OpenAI.RateLimitError && error.headers.get('retry-after') === '3',
+    )
+    const failed = await responses(mock, {}, { 'x-mock-status': '503' })
+    assert.equal(failed.status, 503)
+    assert.equal(((await failed.json()) as { error: { type: string } }).error.type, 'server_error')
+
+    // A stream broken halfway: an `error` event the SDK throws on.
+    const broken = await client.responses.create({ model: 'gpt-4o', input: 'x', stream: true }, { headers: { 'x-mock-stream-error': 'true', 'x-mock-chunks': '6' } })
+    const seen: string[] = []
+    await assert.rejects(
+      (async () => {
+        for await (const event of broken) seen.push(event.type)
+      })(),
+      (error) => error instanceof OpenAI.APIError && /broke its stream/.test(error.message),
+    )
+    assert.ok(seen.includes('response.output_text.delta'))
+    assert.ok(!seen.includes('response.completed'))
+    const raw = sseEvents(await (await responses(mock, { stream: true }, { 'x-mock-stream-error': 'true' })).text())
+    const errorEvent = raw.at(-1)
+    assert.equal(errorEvent?.event, 'error')
+    assert.equal(errorEvent?.data.sequence_number, raw.length - 1)
+    assert.equal(errorEvent?.data.code, 'server_error')
+    assert.equal((errorEvent?.data.error as { type?: string } | undefined)?.type, 'server_error')
+
+    const truncated = await readAll(await responses(mock, { stream: true }, { 'x-mock-fault': 'truncate' }))
+    assert.ok(truncated.error, 'the body must break')
+    assert.ok(!truncated.text.includes('response.completed'))
+
+    await assert.rejects(client.responses.create({ input: 'x' } as never), (error) => error instanceof OpenAI.BadRequestError && error.param === 'model')
+    const nested = await responses(mock, { tools: [{ type: 'function', function: { name: 'get_weather' } }] })
+    assert.equal(nested.status, 400)
+    assert.deepEqual(((await nested.json()) as { error: object }).error, {
+      message: "Missing required parameter: 'tools[0].name'.",
+      type: 'invalid_request_error',
+      param: 'tools[0].name',
+      code: 'missing_required_parameter',
+    })
+    const badInput = await responses(mock, { input: 42 })
+    assert.equal(badInput.status, 400)
+    assert.equal(((await badInput.json()) as { error: { param: string } }).error.param, 'input')
+
+    const wrongMethod = await fetch(`${mock.url}/v1/responses`)
+    assert.equal(wrongMethod.status, 405)
+    assert.equal(wrongMethod.headers.get('allow'), 'POST')
+    await wrongMethod.body?.cancel()
+  })
+})
+
+describe('mock upstream: Anthropic count_tokens', () => {
+  function anthropic(mock: MockUpstream): Anthropic {
+    return new Anthropic({ apiKey: 'x', baseURL: mock.url, maxRetries: 0 })
+  }
+
+  test('countTokens equals the input_tokens of a messages answer to the same prompt; the request recorded', async (t) => {
+    const mock = await start(t)
+    const client = anthropic(mock)
+    const prompt = { model: 'claude-sonnet-4-5', system: 'You are terse.', messages: [{ role: 'user' as const, content: 'What is the weather in Paris today?' }] }
+    const counted = await client.messages.countTokens(prompt)
+    const answered = await client.messages.create({ ...prompt, max_tokens: 100 })
+    // 14 + 35 characters: 13 tokens.
+    assert.deepEqual(counted, { input_tokens: 13 })
+    assert.equal(counted.input_tokens, answered.usage.input_tokens)
+
+    const [received] = mock.requests
+    assert.equal(received?.method, 'POST')
+    assert.equal(received?.url, '/v1/messages/count_tokens')
+    // The key as x-api-key or (as this SDK sends it) a bearer token; the mock takes either.
+    assert.equal(received?.headers['x-api-key'] ?? received?.headers.authorization?.replace(/^Bearer /, ''), 'x')
+    assert.ok(received?.headers['anthropic-version'])
+    assert.deepEqual(JSON.parse(received?.body.toString() ?? ''), prompt)
+
+    // Cache reads are part of the prompt: count_tokens counts them, messages reports them apart.
+    const headers = { 'x-mock-cached-tokens': '7' }
+    const cachedCount = await client.messages.countTokens(prompt, { headers })
+    const cachedAnswer = await client.messages.create({ ...prompt, max_tokens: 100 }, { headers })
+    assert.equal(cachedCount.input_tokens, cachedAnswer.usage.input_tokens + (cachedAnswer.usage.cache_read_input_tokens ?? 0))
+  })
+
+  test("bad requests in Anthropic's envelope: no model, no messages, no key, no version", async (t) => {
+    const mock = await start(t)
+    const client = anthropic(mock)
+    await assert.rejects(
+      client.messages.countTokens({ model: 'claude-sonnet-4-5', messages: [] }),
+      (error) => error instanceof Anthropic.BadRequestError && /messages/.test(error.message),
+    )
+    await assert.rejects(
+      client.messages.countTokens({ messages: [{ role: 'user', content: 'hi' }] } as never),
+      (error) => error instanceof Anthropic.BadRequestError && /model: Field required/.test(error.message),
+    )
+
+    const post = (headers: Record<string, string>, body: object = { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] }) =>
+      fetch(`${mock.url}/v1/messages/count_tokens`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+    const noKey = await post({ 'anthropic-version': '2023-06-01' })
+    assert.equal(noKey.status, 401)
+    assert.deepEqual(await noKey.json(), { type: 'error', error: { type: 'authentication_error', message: 'x-api-key header is required' }, request_id: 'req_mock_3' })
+    const noVersion = await post({ 'x-api-key': 'x' })
+    assert.equal(noVersion.status, 400)
+    assert.equal(((await noVersion.json()) as { error: { type: string } }).error.type, 'invalid_request_error')
+    const noMessages = await post({ 'x-api-key': 'x', 'anthropic-version': '2023-06-01' }, { model: 'claude-sonnet-4-5' })
+    assert.equal(noMessages.status, 400)
+    assert.deepEqual(((await noMessages.json()) as { error: object }).error, { type: 'invalid_request_error', message: 'messages: at least one message is required' })
+    // A bearer token stands for the key, as on messages.
+    const bearer = await post({ authorization: 'Bearer x', 'anthropic-version': '2023-06-01' })
+    assert.deepEqual(await bearer.json(), { input_tokens: 1 })
+    assert.equal(mock.requests.length, 6)
   })
 })

@@ -11,8 +11,12 @@ export interface RouteCache {
   paths: readonly string[] | undefined
 }
 
-/** On openai routes the endpoints whose answers depend only on the request: chat, completions, embeddings. */
-const cachedEndpoints: ReadonlySet<Endpoint> = new Set(['chat', 'completions', 'embeddings'])
+/**
+ * On openai routes the endpoints whose answers depend only on the request: chat, completions,
+ * embeddings, and the other dialects' chats (Anthropic messages, Responses), which are kept as the
+ * client got them (signatures and ids included) and replayed byte for byte.
+ */
+const cachedEndpoints: ReadonlySet<Endpoint> = new Set(['chat', 'completions', 'embeddings', 'messages', 'responses'])
 
 export function compileRouteCache(route: RouteConfig, config: Readonly<Config>): RouteCache | undefined {
   const cache = route.cache

@@ -28,6 +28,8 @@ export interface ChatRequest {
    * tomorrow): each provider passes on, drops and names (x-relay-dropped-params), or refuses each one.
    */
   extra: Record<string, unknown>
+  /** Fields of the client's request that no other API has: left out and named in x-relay-dropped-params. */
+  dropped?: string[]
 }
 
 export type ChatMessage = SystemMessage | UserMessage | AssistantMessage | ToolMessage

@@ -1,3 +1,4 @@
+import type { ClientError } from '../dialects/index.js'
 import type { RelayError } from '../errors.js'
 import type { RelayContext } from '../pipeline/context.js'
 import { clientResponseHeaders } from '../upstream/headers.js'
@@ -26,9 +27,17 @@ export function sendWholeAnswer(ctx: RelayContext, status: number, headers: Read
   ctx.outcome.completed = true
 }
 
-/** The gateway's own error answer to this request, in OpenAI's shape (the error's headers included). */
+/** The gateway's own error answer to this request, in the client's dialect (the error's headers included). */
 export function sendErrorAnswer(ctx: RelayContext, error: RelayError): void {
-  const { headers, body, closeConnection } = errorHead(error)
-  writeAnswerHead(ctx, error.status, headers, closeConnection)
+  const { status, headers, body, closeConnection } = errorHead(error, ctx.dialect, ctx.id)
+  writeAnswerHead(ctx, status, headers, closeConnection)
   ctx.response.end(body)
+}
+
+/** An upstream's error in OpenAI's terms (read by its provider), answered in the client's dialect; the upstream key, should the message echo it, is never shown. */
+export function sendUpstreamError(ctx: RelayContext, error: ClientError, retryAfterMs: number | undefined): void {
+  const { status, body } = ctx.dialect.errorAnswer({ ...error, requestId: ctx.id })
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' }
+  if (retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(0, Math.ceil(retryAfterMs / 1000)))
+  sendWholeAnswer(ctx, status, headers, body)
 }

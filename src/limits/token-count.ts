@@ -39,11 +39,11 @@ const TOKENS_PER_IMAGE = 255
 /**
  * The prompt tokens a request body will cost, estimated from the fields OpenAI endpoints take their
  * input from: chat `messages` (and `tools`), completions `prompt`, embeddings and Responses `input`,
- * and `instructions`. A body with none of them costs nothing.
+ * `instructions`, and Anthropic's `system` (its `messages` read as chat's). A body with none of them costs nothing.
  */
 export function estimatePromptTokens(body: Record<string, unknown>): number {
   let tokens = 0
-  const { messages, tools, functions, prompt, input, instructions } = body
+  const { messages, tools, functions, prompt, input, instructions, system } = body
   if (Array.isArray(messages)) {
     for (const message of messages) tokens += TOKENS_PER_MESSAGE + countMessage(message)
     tokens += REPLY_PRIMING_TOKENS
@@ -53,6 +53,8 @@ export function estimatePromptTokens(body: Record<string, unknown>): number {
   if (prompt !== undefined) tokens += countInput(prompt)
   if (input !== undefined) tokens += countInput(input)
   if (typeof instructions === 'string') tokens += countTextTokens(instructions)
+  // Anthropic's system prompt: a string or text blocks.
+  if (system !== undefined) tokens += countContent(system)
   return tokens
 }
 
@@ -88,7 +90,7 @@ function countContent(content: unknown): number {
     if (part === null || typeof part !== 'object') continue
     const { type, text } = part as Record<string, unknown>
     if (typeof text === 'string') tokens += countTextTokens(text)
-    else if (type === 'image_url' || type === 'input_image') tokens += TOKENS_PER_IMAGE
+    else if (type === 'image_url' || type === 'input_image' || type === 'image') tokens += TOKENS_PER_IMAGE
     else tokens += countTextTokens(JSON.stringify(part))
   }
   return tokens

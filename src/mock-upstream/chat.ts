@@ -1,5 +1,6 @@
 import { jsonTextAnswer, SSE_DONE, type Answer, type EndpointInput } from './answer.js'
-import { includeUsage, isJsonObject, modelOf, unixSeconds, type JsonObject } from './json-body.js'
+import { includeUsage, isJsonObject, modelOf, positiveInteger, unixSeconds, type JsonObject } from './json-body.js'
+import { STREAM_BROKEN } from './openai-error.js'
 import { planAnswer, type AnswerPlan } from './plan.js'
 import { completionText, contentPieces, estimateTokens, perChunkCount, textLength, usageJson } from './text.js'
 
@@ -12,6 +13,7 @@ function choice(delta: object, finishReason: string | null): string {
   return `{"index":0,"delta":${JSON.stringify(delta)},"logprobs":null,"finish_reason":${JSON.stringify(finishReason)}}`
 }
 
+const CHAT_STREAM_BROKEN = `data: ${JSON.stringify({ error: STREAM_BROKEN })}\n\n`
 const ROLE_CHOICE = choice({ role: 'assistant', content: '', refusal: null }, null)
 const STOP_CHOICE = choice({}, 'stop')
 const contentChoices = perChunkCount((chunks) => contentPieces(chunks).map((piece) => choice({ content: piece }, null)))
@@ -89,7 +91,7 @@ function fromPlan(plan: AnswerPlan, head: (object: string) => string, body: Json
   events.push(prefix + choice({}, plan.finish) + suffix)
   if (withUsage) events.push(`${prefix}],"usage":${JSON.stringify(planUsage(plan))}}\n\n`)
   events.push(SSE_DONE)
-  return { kind: 'sse', events, truncateAt: middle, errorAt: middle, errorEvent: 'data: {"error":{"message":"The mock upstream broke its stream as its behaviour asked.","type":"server_error","param":null,"code":"server_error"}}\n\n' }
+  return { kind: 'sse', events, truncateAt: middle, errorAt: middle, errorEvent: CHAT_STREAM_BROKEN }
 }
 
 function messagesLength(messages: unknown): number {
@@ -113,8 +115,7 @@ function toolChoiceOf(body: JsonObject): string | undefined {
 }
 
 function maxTokensOf(body: JsonObject): number | undefined {
-  const value = body.max_completion_tokens ?? body.max_tokens
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined
+  return positiveInteger(body.max_completion_tokens ?? body.max_tokens)
 }
 
 function stopOf(body: JsonObject): string[] | undefined {

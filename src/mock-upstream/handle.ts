@@ -1,4 +1,4 @@
-import type { Answer, BodyAnswer } from './answer.js'
+import type { Answer, BodyAnswer, EndpointInput } from './answer.js'
 import type { MockApi, MockEndpoint } from './api.js'
 import { behaviourFromBody, behaviourFromHeaders, MockBehaviourError, resolveBehaviour } from './behaviour.js'
 import { chatAnswer } from './chat.js'
@@ -9,11 +9,14 @@ import type { Exchange } from './exchange.js'
 import { parseJsonBody, type JsonObject, type ParsedJson } from './json-body.js'
 import { modelAnswer, modelsAnswer } from './models.js'
 import { errorAnswer, invalidRequest, statusAnswer } from './openai-error.js'
+import { responsesAnswer } from './responses.js'
 import { matchRoute, type Route } from './routes.js'
 import { sendAnswer, sendPlain } from './send.js'
 import { transcriptionAnswer } from './transcriptions.js'
 import type { MockBehaviour } from './types.js'
 
+/** The OpenAI endpoints whose body is JSON (and may carry the `mock` field). */
+const jsonRoutes: ReadonlySet<Route['kind']> = new Set(['chat', 'completions', 'responses', 'embeddings'])
 const HEALTHZ: BodyAnswer = { kind: 'body', status: 200, contentType: 'text/plain; charset=utf-8', body: 'ok\n' }
 
 /**
@@ -37,7 +40,7 @@ export function handle(ex: Exchange, body: Buffer, server: MockBehaviour, apis: 
     return
   }
 
-  const json = route.kind === 'chat' || route.kind === 'completions' || route.kind === 'embeddings' ? parseJsonBody(body) : undefined
+  const json = jsonRoutes.has(route.kind) ? parseJsonBody(body) : undefined
   let behaviour: MockBehaviour
   try {
     const fromHeaders = behaviourFromHeaders(ex.req.headers)
@@ -120,6 +123,13 @@ function answer(ex: Exchange, route: Route, json: ParsedJson | undefined, body: 
   }
 }
 
+const jsonEndpoints: Readonly<Record<'chat' | 'completions' | 'responses' | 'embeddings', (input: EndpointInput) => Answer>> = {
+  chat: chatAnswer,
+  completions: completionsAnswer,
+  responses: responsesAnswer,
+  embeddings: embeddingsAnswer,
+}
+
 function endpoint(
   ex: Exchange,
   route: Route,
@@ -131,12 +141,11 @@ function endpoint(
   switch (route.kind) {
     case 'chat':
     case 'completions':
+    case 'responses':
     case 'embeddings': {
       if (json === undefined) return invalidRequest('Expected a JSON body.', 'invalid_json')
       if (!json.ok) return json.answer
-      const input = { id: ex.id, body: json.value, behaviour }
-      if (route.kind === 'chat') return chatAnswer(input)
-      return route.kind === 'completions' ? completionsAnswer(input) : embeddingsAnswer(input)
+      return jsonEndpoints[route.kind]({ id: ex.id, body: json.value, behaviour })
     }
     case 'transcriptions':
       return transcriptionAnswer(req.headers, body)

@@ -36,6 +36,11 @@ export function includeUsage(body: JsonObject): boolean {
   return isJsonObject(options) && options.include_usage === true
 }
 
+/** A positive integer, or undefined for anything else (max token limits). */
+export function positiveInteger(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined
+}
+
 export function unixSeconds(): number {
   return Math.floor(Date.now() / 1000)
 }

@@ -28,6 +28,14 @@ export function statusAnswer(status: number): BodyAnswer {
   return errorAnswer(status, `The mock upstream answered ${status} as its behaviour asked.`)
 }
 
+/** The error a stream broken on purpose (`streamError`) carries, in OpenAI's error object. */
+export const STREAM_BROKEN = Object.freeze({
+  message: 'The mock upstream broke its stream as its behaviour asked.',
+  type: 'server_error',
+  param: null,
+  code: 'server_error',
+})
+
 export function invalidRequest(message: string, code: string, param?: string): BodyAnswer {
   return errorAnswer(400, message, { type: 'invalid_request_error', code, ...(param === undefined ? {} : { param }) })
 }

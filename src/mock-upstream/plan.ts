@@ -43,11 +43,19 @@ export interface PlanInput {
 
 const REASONING = ['Let me think. ', 'The answer is tokens. ']
 
+/**
+ * The prompt's token count as every plan reports it (cache reads included): what a token-counting
+ * endpoint (Anthropic's count_tokens) answers for the same prompt.
+ */
+export function promptTokens(promptChars: number, behaviour: MockBehaviour): number {
+  return estimateTokens(promptChars) + behaviour.cachedTokens
+}
+
 export function planAnswer(input: PlanInput): AnswerPlan {
   const { behaviour } = input
   const reasoning = behaviour.reasoning ? REASONING : []
   const cached = behaviour.cachedTokens
-  const prompt = estimateTokens(input.promptChars) + cached
+  const prompt = promptTokens(input.promptChars, behaviour)
   const usage = (completion: number) => ({ prompt, completion: completion + reasoning.length, cached, reasoning: reasoning.length })
   if (input.tools.length > 0 && input.toolChoice !== 'none') {
     const toolCalls = Array.from({ length: behaviour.toolCalls }, (_, index) => {

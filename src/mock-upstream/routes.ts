@@ -4,6 +4,7 @@ export type Route =
   | { kind: 'echo' }
   | { kind: 'chat' }
   | { kind: 'completions' }
+  | { kind: 'responses' }
   | { kind: 'embeddings' }
   | { kind: 'transcriptions' }
   | { kind: 'models' }
@@ -11,13 +12,14 @@ export type Route =
   | { kind: 'not-found' }
   | { kind: 'method-not-allowed'; allow: string }
 
-type EndpointKind = 'chat' | 'completions' | 'embeddings' | 'transcriptions' | 'models'
+type EndpointKind = 'chat' | 'completions' | 'responses' | 'embeddings' | 'transcriptions' | 'models'
 
 // Matched on the path's ending, so any base path a gateway adds or drops (`/openai/v1/…`,
 // `/v1/…`, `/…`) reaches the same endpoint. `/chat/completions` must come before `/completions`.
 const endpoints: ReadonlyArray<readonly [suffix: string, kind: EndpointKind, method: string]> = [
   ['/chat/completions', 'chat', 'POST'],
   ['/completions', 'completions', 'POST'],
+  ['/responses', 'responses', 'POST'],
   ['/embeddings', 'embeddings', 'POST'],
   ['/audio/transcriptions', 'transcriptions', 'POST'],
   ['/models', 'models', 'GET'],

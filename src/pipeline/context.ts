@@ -2,12 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { anonymous, type ClientIdentity } from '../access/client-keys.js'
 import { UsageMeter } from '../answers/usage-meter.js'
 import type { CacheFill } from '../cache/cache-fill.js'
+import { dialectOf, type ClientDialect } from '../dialects/index.js'
 import type { RecordLevel } from '../records/record.js'
 import type { RelayError } from '../errors.js'
 import type { TokenReservation } from '../limits/token-quotas.js'
 import type { Cancellable } from '../upstream/exchange.js'
 import type { TransportFailure } from '../upstream/errors.js'
-import type { Endpoint } from '../routing/endpoint.js'
+import { endpointOf, type Endpoint } from '../routing/endpoint.js'
 import type { CompiledRoute, CompiledUpstream } from '../routing/route-table.js'
 import type { Runtime } from '../runtime.js'
 
@@ -61,8 +62,10 @@ export class RelayContext {
   route!: CompiledRoute
   /** The request path without its query. */
   pathname = ''
-  /** Which OpenAI endpoint the path is, on openai routes ('other' elsewhere). */
+  /** Which endpoint the path is, on openai routes ('other' elsewhere). */
   endpoint: Endpoint = 'other'
+  /** The API the client speaks, by the path it calls (on any route): how its request is read and its answers and errors are written. */
+  readonly dialect: ClientDialect
   /** The path after the route prefix, with the query string. */
   rest = ''
   tokenHash: string | undefined
@@ -103,6 +106,8 @@ export class RelayContext {
     this.response = response
     this.method = request.method ?? 'GET'
     this.url = request.url ?? '/'
+    const query = this.url.indexOf('?')
+    this.dialect = dialectOf(endpointOf(query === -1 ? this.url : this.url.slice(0, query)))
   }
 
   /**

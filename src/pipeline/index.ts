@@ -2,6 +2,7 @@ import type { Stage } from './run.js'
 import { answerPreflight } from './stages/answer-preflight.js'
 import { askStreamUsage } from './stages/ask-stream-usage.js'
 import { checkModelAccess } from './stages/check-model-access.js'
+import { countTokens } from './stages/count-tokens.js'
 import { forwardWithFailover } from './stages/forward.js'
 import { identifyClient } from './stages/identify-client.js'
 import { limitRequestRate } from './stages/limit-request-rate.js'
@@ -30,6 +31,7 @@ export const relayStages: readonly Stage[] = [
   checkModelAccess, //   forward-key level model list (403)
   pickCandidates, //     token and model allow/deny → ordered upstreams (401/403/404)
   limitRequestRate, //   request-rate rules, all or nothing (429 naming the limit)
+  countTokens, //        Anthropic's count_tokens: upstreams that count, else the gateway's own count
   serveFromCache, //     a cached answer → replayed here (HIT); else MISS/BYPASS, stored at the finish
   limitTokenQuota, //    token quotas: reserve the estimate, settled at the finish (429 naming the quota)
   askStreamUsage, //     a stream whose usage is needed asks for it (include_usage), hidden again on the way back

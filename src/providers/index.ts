@@ -34,7 +34,7 @@ export function upstreamSchemaWith<Common extends z.ZodRawShape>(common: Common)
 export function bindProvider(upstream: UpstreamConfig): UpstreamProvider {
   switch (upstream.provider) {
     case 'openai':
-      return bindOpenAI()
+      return bindOpenAI(upstream)
     case 'azure':
       return bindAzure(upstream)
     case 'anthropic':

@@ -20,3 +20,15 @@ export function upstreamPath(target: UpstreamTarget, path: string, extraQuery = 
 export function apiBase(target: UpstreamTarget, version: string): UpstreamTarget {
   return target.basePath.endsWith(version) ? { ...target, basePath: target.basePath.slice(0, -version.length) } : target
 }
+
+/**
+ * The client's path (`/v1/messages?beta=true`, `/v1/responses`) turned into another endpoint of the
+ * same API base (`/v1/chat/completions`): what comes before the client's endpoint is kept, its query
+ * (the dialect's own) is not.
+ */
+export function swapEndpoint(rest: string, endpointPath: string): string {
+  const query = rest.indexOf('?')
+  const path = query === -1 ? rest : rest.slice(0, query)
+  const base = path.replace(/\/(messages\/count_tokens|messages|responses|chat\/completions)\/?$/, '')
+  return base + endpointPath
+}

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Dispatcher } from 'undici'
 import type { AnswerListener } from '../answers/listener.js'
 import type { ChatRequest } from '../chat/request.js'
+import type { DialectName } from '../dialects/types.js'
 import type { Endpoint } from '../routing/endpoint.js'
 import type { Exchange } from '../upstream/exchange.js'
 
@@ -29,8 +30,16 @@ export interface AttemptRequest {
   stream: boolean
   /** The model for this upstream: the client's, after the upstream's model map. */
   model: string | undefined
-  /** The chat request in canonical form, read once per request on first need (only translating providers ask). */
+  /**
+   * The API the client speaks, on endpoints that ask for an answer (chat, messages, responses,
+   * count_tokens); undefined elsewhere. A provider that speaks the same API relays the request as it is;
+   * one that speaks another translates it from chat().
+   */
+  dialect: DialectName | undefined
+  /** The client's request in canonical form, read from its dialect on first need (only translating providers ask). */
   chat(): ChatRequest
+  /** One of the client's request headers (lower-case name), for a provider that passes a client's API options on (anthropic-beta). */
+  clientHeader(name: string): string | undefined
 }
 
 /** Where the upstream is: its URL's path (no trailing slash) and query (no `?`). */
@@ -48,8 +57,13 @@ export interface PreparedAttempt {
   headers?: Readonly<Record<string, string>>
   /** Body fields left out because this provider has no place for them, named in `x-relay-dropped-params`. */
   dropped?: readonly string[]
-  /** How the answer is read; undefined when it comes in OpenAI's own format and is relayed as it comes. */
+  /** How the answer is read and translated; undefined when it comes in the client's own dialect and is relayed as it comes. */
   answer?: AnswerTranslation
+  /**
+   * For an answer relayed as it comes in a dialect other than OpenAI's (Anthropic's to an Anthropic
+   * client): how it is read for the usage meter, and its errors in OpenAI's terms (for failover).
+   */
+  reader?: AnswerTranslation
   /** An event of an OpenAI stream that this provider adds and OpenAI clients cannot read (Azure's filter chunk): dropped. */
   dropEvent?: (event: Buffer) => boolean
   /** An attempt that is more than one HTTP exchange (Replicate: create, then stream or poll, cancel when left). */

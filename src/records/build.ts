@@ -1,3 +1,4 @@
+import { generates } from '../routing/endpoint.js'
 import { clientScope } from '../access/client-scope.js'
 import type { Usage } from '../answers/usage-meter.js'
 import type { RelayContext } from '../pipeline/context.js'
@@ -31,6 +32,7 @@ export function buildRecord(ctx: RelayContext, usage: Usage | undefined, now = p
   if (outcome.upstream !== undefined) record.upstream = outcome.upstream
   if (outcome.provider !== undefined) record.provider = outcome.provider
   if (outcome.upstreamModel !== undefined) record.upstreamModel = outcome.upstreamModel
+  if (generates(ctx.endpoint) || ctx.endpoint === 'count_tokens') record.dialect = ctx.dialect.name
   if (ctx.headersAt !== undefined) record.headersMs = round(ctx.headersAt - ctx.startedAt)
   if (ctx.firstByteAt !== undefined) record.firstByteMs = round(ctx.firstByteAt - ctx.startedAt)
   if (ctx.cacheStatus !== undefined) record.cache = ctx.cacheStatus

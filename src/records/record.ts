@@ -57,6 +57,8 @@ export interface RequestRecord {
   provider?: string
   /** The model the upstream was asked for, when its model map renamed the client's. */
   upstreamModel?: string
+  /** The API the client spoke (openai-chat, anthropic-messages, openai-responses), on endpoints that ask a model for an answer. */
+  dialect?: string
   attempts: RecordAttempt[]
   /** The final HTTP status sent to the client. */
   status: number

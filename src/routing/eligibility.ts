@@ -26,7 +26,8 @@ export function upstreamVerdict(facts: EligibilityFacts, upstream: CompiledUpstr
   // openai-api-route: allow, then deny; an entry may name the model or the URL path (e.g. /v1/audio/transcriptions).
   if (upstream.allow !== undefined && !(model !== undefined && upstream.allow.has(model)) && !upstream.allow.has(pathname)) return 'model-not-allowed'
   if (upstream.deny !== undefined && ((model !== undefined && upstream.deny.has(model)) || upstream.deny.has(pathname))) return 'model-denied'
-  if (!upstream.provider.serves(facts.endpoint)) return 'endpoint-not-served'
+  // Any upstream can take a token count: where its provider has no endpoint for it, the gateway counts (stages/count-tokens.ts).
+  if (facts.endpoint !== 'count_tokens' && !upstream.provider.serves(facts.endpoint)) return 'endpoint-not-served'
   return 'eligible'
 }
 

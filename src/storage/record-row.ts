@@ -35,6 +35,7 @@ export const recordColumns = [
   'content',
   'provider',
   'upstream_model',
+  'dialect',
 ] as const
 
 export type RowValue = string | number | boolean | null
@@ -123,6 +124,7 @@ export function rowValues(record: RequestRecord): RowValue[] {
     record.content === undefined ? null : contentJson(record.content),
     record.provider ?? null,
     record.upstreamModel ?? null,
+    record.dialect ?? null,
   ]
 }
 
@@ -169,6 +171,7 @@ export function recordFromRow(row: Readonly<Record<string, unknown>>): RequestRe
     upstream: text(row.upstream),
     provider: text(row.provider),
     upstreamModel: text(row.upstream_model),
+    dialect: text(row.dialect),
     headersMs: number(row.headers_ms),
     firstByteMs: number(row.first_byte_ms),
     promptTokens: number(row.prompt_tokens),

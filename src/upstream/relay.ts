@@ -2,7 +2,9 @@ import { errors } from 'undici'
 import { withoutNullUsage } from '../answers/stream-usage.js'
 import { OpenAIAnswerTap } from '../dialects/openai-chat/tap.js'
 import { RelayError } from '../errors.js'
-import { sendErrorAnswer, sendWholeAnswer, writeAnswerHead } from '../http/respond.js'
+import type { ClientError } from '../dialects/index.js'
+import { sendErrorAnswer, sendUpstreamError, writeAnswerHead } from '../http/respond.js'
+import { clientErrorOf } from '../http/send-error.js'
 import { StreamPacer } from '../limits/stream-pacing.js'
 import type { RelayContext } from '../pipeline/context.js'
 import type { PreparedAttempt } from '../providers/index.js'
@@ -20,12 +22,16 @@ export interface RelayOutput {
   write(bytes: Buffer): boolean
   /** Ends the answer as complete, once everything written has gone out. */
   finish(): void
-  /** Ends the answer as broken: an SSE error event when it is a stream, then a cut connection; never a made-up [DONE]. */
-  break(error: RelayError, body?: string): void
-  /** A plain answer the upstream said inside it had failed, sent as an error answer of `status` (nothing was sent yet). */
-  refuse(status: number, body: string, reason: string): void
-  /** The body stalled or broke off: records the failure and breaks the answer. */
-  transportFailed(error: Error): void
+  /**
+   * Ends the answer as broken: when it is a stream, the dialect's error event (or `events`, when a
+   * writer of the client's dialect already wrote its own: then ''), then a cut connection; never a
+   * made-up end of stream.
+   */
+  break(error: RelayError, events?: string): void
+  /** A plain answer the upstream said inside it had failed, sent as an error answer in the client's dialect (nothing was sent yet). */
+  refuse(error: ClientError, reason: string): void
+  /** The body stalled or broke off: records the failure and breaks the answer (`errorEvents`: a writer of the client's dialect gives its own error events). */
+  transportFailed(error: Error, errorEvents?: (error: RelayError) => string): void
   /** The idle timer: any sign of life from the upstream. */
   alive(): void
 }
@@ -99,7 +105,7 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: E
           res.end()
         })
       },
-      break(relayError, body) {
+      break(relayError, events) {
         clearTimeout(idleTimer)
         ctx.outcome.error = relayError
         // A translated plain answer that could not be read: nothing was sent yet, so the client gets the error as an answer.
@@ -108,22 +114,23 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: E
           return
         }
         // A paced stream first writes the complete events it holds, at their pace.
-        flushThen(() => breakAnswer(ctx, isEventStream, body ?? JSON.stringify(relayError.toBody())))
+        flushThen(() => breakAnswer(ctx, isEventStream, events ?? ctx.dialect.streamError(clientErrorOf(relayError, ctx.id))))
       },
-      refuse(status, body, reason) {
+      refuse(error, reason) {
         clearTimeout(idleTimer)
         // A 4xx is the request's fault, relayed as a passthrough upstream's 4xx would be: not a failure of the gateway's.
-        if (status >= 500) ctx.outcome.error = new RelayError('RELAY_ERR_UPSTREAM_FAILED', reason)
+        if (error.status >= 500) ctx.outcome.error = new RelayError('RELAY_ERR_UPSTREAM_FAILED', reason)
         if (res.headersSent || res.destroyed) return
-        sendWholeAnswer(ctx, status, { 'content-type': 'application/json; charset=utf-8' }, body)
+        sendUpstreamError(ctx, error, undefined)
         ctx.outcome.completed = false
       },
-      transportFailed(error) {
+      transportFailed(error, errorEvents) {
         clearTimeout(idleTimer)
         if (ctx.clientGone) return
         const failure = classifyTransportError(error)
         ctx.outcome.failures.push({ upstream: upstreamName, reason: failure, timeout: isTimeout(failure), durationMs: performance.now() - (ctx.headersAt ?? ctx.startedAt) })
-        output.break(new RelayError('RELAY_ERR_UPSTREAM_STREAM_BROKEN', `The upstream answer broke off: ${describeFailure(failure)}.`, { cause: error }))
+        const broken = new RelayError('RELAY_ERR_UPSTREAM_STREAM_BROKEN', `The upstream answer broke off: ${describeFailure(failure)}.`, { cause: error })
+        output.break(broken, errorEvents !== undefined && res.headersSent ? errorEvents(broken) : undefined)
       },
       alive: () => idleTimer?.refresh(),
     }
@@ -152,12 +159,16 @@ function passthroughSink(output: RelayOutput, prepared: PreparedAttempt, isEvent
   const { ctx } = output
   const meter = ctx.usageMeter
   // Usage is read from streams and JSON answers; other bodies (audio, files) cost no extra work.
-  const tap = meter !== undefined && (isEventStream || isJson) ? new OpenAIAnswerTap(meter) : undefined
+  const reads = meter !== undefined && (isEventStream || isJson)
+  // An answer in another dialect than OpenAI's (Anthropic's to an Anthropic client) is read by its provider's decoder, as it passes.
+  const native = reads && prepared.reader !== undefined ? prepared.reader.decoder({ stream: isEventStream, listener: meter, fail: () => undefined }) : undefined
+  const tap = reads && native === undefined ? new OpenAIAnswerTap(meter) : undefined
   const byEvent = isEventStream && (paced || tap !== undefined || ctx.hideStreamUsage || prepared.dropEvent !== undefined)
   const events = byEvent ? new EventRelay(ctx, tap, prepared.dropEvent, output.write) : undefined
   return {
     data(chunk) {
       output.alive()
+      native?.push(chunk)
       if (events !== undefined) return events.push(chunk)
       tap?.chunk(chunk)
       return output.write(chunk)
@@ -166,6 +177,7 @@ function passthroughSink(output: RelayOutput, prepared: PreparedAttempt, isEvent
       // A clean end also sends a trailing event that lacked its blank line.
       events?.finish(true)
       if (!isEventStream) tap?.end()
+      native?.end()
       output.finish()
     },
     error(error) {
@@ -220,11 +232,11 @@ export function translatedHeaders(upstream: Readonly<Record<string, string | str
   return headers
 }
 
-/** An SSE error event, then a cut connection; never a made-up [DONE]. */
-function breakAnswer(ctx: RelayContext, isEventStream: boolean, body: string): void {
+/** The dialect's SSE error event, then a cut connection; never a made-up end of stream. */
+function breakAnswer(ctx: RelayContext, isEventStream: boolean, events: string): void {
   const res = ctx.response
-  if (isEventStream && !res.destroyed && res.headersSent) {
-    res.write(`data: ${body}\n\n`, () => res.destroy())
+  if (isEventStream && !res.destroyed && res.headersSent && events !== '') {
+    res.write(events, () => res.destroy())
   } else {
     res.destroy()
   }

@@ -2,9 +2,11 @@ import { ChatAssembler, openaiUsage } from '../answers/chat-assembler.js'
 import { finalUsage } from '../answers/final-usage.js'
 import { fanOut, withHead, type AnswerListener } from '../answers/listener.js'
 import { clientAskedStreamUsage } from '../answers/stream-usage.js'
-import { chatCompletionId, ChatStreamWriter, plainCompletion } from '../dialects/openai-chat/write.js'
 import { RelayError } from '../errors.js'
 import { writeAnswerHead } from '../http/respond.js'
+import type { ClientError } from '../dialects/index.js'
+import { clientErrorOf } from '../http/send-error.js'
+import { estimatePromptTokens } from '../limits/token-count.js'
 import type { AnswerTranslation, UpstreamError } from '../providers/index.js'
 import type { AnswerSink, AnswerStart } from './exchange.js'
 import type { RelayOutput } from './relay.js'
@@ -12,42 +14,59 @@ import { translatedHeaders } from './relay.js'
 
 /**
  * The translating sink, in the manner of undici's decompress interceptor: it wraps the relay's
- * output only when the upstream's provider speaks another API. The native answer's bytes go to the
- * provider's decoder, which reads them into the answer stream; the usage meter (and through it the
- * cache and the records) listens to that stream, and so does the client's writer: OpenAI chunks for
- * a stream, one chat completion for a plain answer. `[DONE]` is written only after the upstream's
- * answer ended as a whole; an error the upstream sends inside its stream ends the client's as an
- * error.
+ * output only when the upstream's provider speaks another API than the client. The native answer's
+ * bytes go to the provider's decoder, which reads them into the answer stream; the usage meter (and
+ * through it the cache and the records) listens to that stream, and so does the writer of the
+ * client's dialect: its stream events, or one whole answer. The stream's closing events are written
+ * only after the upstream's answer ended as a whole; an error the upstream sends inside its stream
+ * ends the client's with the dialect's error event.
  */
 export function translatingSink(output: RelayOutput, translation: AnswerTranslation, answer: AnswerStart, isEventStream: boolean): AnswerSink {
   const { ctx } = output
   const meter = ctx.usageMeter
+  const { dialect } = ctx
+  // The answer as the client's dialect names it (`chatcmpl-...`, `msg_...`) for everyone listening: the client, the cache and the records.
+  const clientIds = (listener: AnswerListener) => withHead(listener, (head) => ({ ...head, id: dialect.answerId(head.id) }))
+
+  let writable = true
+  // While set, what the writer writes is kept: its error events go out through output.break(), which cuts the connection once they are sent.
+  let failText: string | undefined
+  const writer = isEventStream
+    ? dialect.streamWriter({
+        write: (events) => {
+          if (failText !== undefined) failText += events
+          else writable = output.write(Buffer.from(events)) && writable
+        },
+        withUsage: ctx.json !== undefined && clientAskedStreamUsage(ctx.json),
+        // The client's name for the model, also when a model map sent another upstream.
+        model: ctx.model,
+        promptEstimate: () => ctx.tokenReservation?.promptEstimate ?? (ctx.json === undefined ? 0 : estimatePromptTokens(ctx.json)),
+      })
+    : undefined
+  /** The writer's error events for `error`, as text. */
+  const errorEvents = (error: ClientError): string => {
+    failText = ''
+    writer?.fail(error)
+    return failText
+  }
+
   let failed = false
   const fail = (error: UpstreamError) => {
     if (failed) return
     failed = true
     output.exchange.cancel()
     ctx.outcome.failures.push({ upstream: output.upstreamName, reason: error.status, status: error.status, timeout: false, durationMs: performance.now() - (ctx.headersAt ?? ctx.startedAt) })
-    const body = JSON.stringify({ error: { message: error.message, type: error.type, param: error.param ?? null, code: error.code } })
-    if (isEventStream) {
-      output.break(new RelayError('RELAY_ERR_UPSTREAM_STREAM_BROKEN', `The upstream answer broke off: ${error.message}`), body)
+    const clientError = { ...error, param: error.param ?? null, requestId: ctx.id }
+    if (writer !== undefined) {
+      output.break(new RelayError('RELAY_ERR_UPSTREAM_STREAM_BROKEN', `The upstream answer broke off: ${error.message}`), errorEvents(clientError))
       return
     }
     // A plain answer that says it failed (a blocked prompt, a failed prediction): the client gets that error, with its status.
-    output.refuse(error.status, body, `The upstream refused: ${error.message}`)
+    output.refuse(clientError, `The upstream refused: ${error.message}`)
   }
 
-  if (isEventStream) {
-    let writable = true
-    const writer = new ChatStreamWriter({
-      write: (event) => {
-        writable = output.write(Buffer.from(event)) && writable
-      },
-      withUsage: ctx.json !== undefined && clientAskedStreamUsage(ctx.json),
-      // The client's name for the model, also when a model map sent another upstream.
-      model: ctx.model,
-    })
-    const decoder = translation.decoder({ stream: true, listener: openaiIds(fanOut(meter, writer)), fail })
+  if (writer !== undefined) {
+    const decoder = translation.decoder({ stream: true, listener: clientIds(fanOut(meter, writer)), fail })
     return {
       data(chunk) {
         if (failed) return true
@@ -67,11 +86,14 @@ export function translatingSink(output: RelayOutput, translation: AnswerTranslat
           writer.end()
           output.finish()
         } else {
-          output.break(new RelayError('RELAY_ERR_UPSTREAM_STREAM_BROKEN', 'The upstream answer ended before its last event.'))
+          const broken = new RelayError('RELAY_ERR_UPSTREAM_STREAM_BROKEN', 'The upstream answer ended before its last event.')
+          output.break(broken, errorEvents(clientErrorOf(broken, ctx.id)))
         }
       },
       error(error) {
-        if (!failed) output.transportFailed(error)
+        if (failed) return
+        failed = true
+        output.transportFailed(error, (relayError) => errorEvents(clientErrorOf(relayError, ctx.id)))
       },
     }
   }
@@ -79,7 +101,7 @@ export function translatingSink(output: RelayOutput, translation: AnswerTranslat
   // A plain answer is read whole, then written as one chat completion.
   const assembler = meter?.assembler ?? new ChatAssembler()
   const listener: AnswerListener = meter === undefined ? assembler : meter.assembler !== undefined ? meter : fanOut(meter, assembler)
-  const decoder = translation.decoder({ stream: false, listener: openaiIds(listener), fail })
+  const decoder = translation.decoder({ stream: false, listener: clientIds(listener), fail })
   return {
     data(chunk) {
       output.alive()
@@ -100,7 +122,7 @@ export function translatingSink(output: RelayOutput, translation: AnswerTranslat
         const counted = finalUsage(ctx)
         if (counted !== undefined) completion.usage = openaiUsage(counted)
       }
-      const body = plainCompletion(completion, ctx.model)
+      const body = dialect.plainAnswer(completion, { model: ctx.model })
       writeAnswerHead(ctx, answer.statusCode, { ...translatedHeaders(answer.headers, 'application/json'), 'content-length': String(Buffer.byteLength(body)) })
       output.write(Buffer.from(body))
       output.finish()
@@ -109,9 +131,4 @@ export function translatingSink(output: RelayOutput, translation: AnswerTranslat
       output.transportFailed(error)
     },
   }
-}
-
-/** The answer as OpenAI would name it (`chatcmpl-...`) for everyone listening: the client, the cache and the records. */
-function openaiIds(listener: AnswerListener): AnswerListener {
-  return withHead(listener, (head) => ({ ...head, id: chatCompletionId(head.id) }))
 }

@@ -58,21 +58,21 @@ describe('SQLite', () => {
 
     test('a later migration is applied once, after the earlier ones, and a newer database is refused', () => {
       const db = openSqlite(':memory:')
-      const extra = { version: 5, name: 'test column', sql: 'ALTER TABLE request_records ADD COLUMN note TEXT' }
-      assert.deepEqual(migrateSqliteRecords(db), [1, 2, 3, 4])
-      assert.deepEqual(migrateSqliteRecords(db, [...sqliteRecordMigrations, extra]), [5])
+      const extra = { version: 6, name: 'test column', sql: 'ALTER TABLE request_records ADD COLUMN note TEXT' }
+      assert.deepEqual(migrateSqliteRecords(db), [1, 2, 3, 4, 5])
+      assert.deepEqual(migrateSqliteRecords(db, [...sqliteRecordMigrations, extra]), [6])
       assert.deepEqual(migrateSqliteRecords(db, [...sqliteRecordMigrations, extra]), [])
       assert.ok(db.prepare("SELECT 1 FROM pragma_table_info('request_records') WHERE name = 'note'").get(), 'the later migration ran')
-      assert.throws(() => migrateSqliteRecords(db), /schema version 5 is newer than this llm-relay knows \(4\)/)
+      assert.throws(() => migrateSqliteRecords(db), /schema version 6 is newer than this llm-relay knows \(5\)/)
       db.close()
     })
 
     test('a failing migration leaves no trace and is tried again', () => {
       const db = openSqlite(':memory:')
-      const broken = { version: 5, name: 'broken', sql: 'CREATE TABLE half (x); SELECT no_such_function()' }
+      const broken = { version: 6, name: 'broken', sql: 'CREATE TABLE half (x); SELECT no_such_function()' }
       assert.throws(() => migrateSqliteRecords(db, [...sqliteRecordMigrations, broken]), /no_such_function/)
       assert.equal(db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'half'").get(), undefined, 'rolled back')
-      assert.deepEqual(migrateSqliteRecords(db, [...sqliteRecordMigrations, { ...broken, sql: 'CREATE TABLE half (x)' }]), [5])
+      assert.deepEqual(migrateSqliteRecords(db, [...sqliteRecordMigrations, { ...broken, sql: 'CREATE TABLE half (x)' }]), [6])
       db.close()
     })
 
@@ -159,7 +159,7 @@ describe('PostgreSQL', () => {
       await first.close()
       const pool = poolFor(t, url)
       const before = await migrationRows(pool, schema)
-      assert.deepEqual(before.map((row) => row.version), [1, 2, 3, 4])
+      assert.deepEqual(before.map((row) => row.version), [1, 2, 3, 4, 5])
       assert.deepEqual(await migratePostgresRecords(pool, schema), [], 'nothing left to apply')
 
       const second = new PostgresRecordStore({ url, schema })
@@ -176,7 +176,7 @@ describe('PostgreSQL', () => {
       t.after(() => Promise.all(stores.map((store) => store.close())))
       await Promise.all(stores.map((store, i) => store.write([minimalRecord(`from-${i}`, T0 + i)])))
       const pool = poolFor(t, url)
-      assert.deepEqual((await migrationRows(pool, schema)).map((row) => row.version), [1, 2, 3, 4])
+      assert.deepEqual((await migrationRows(pool, schema)).map((row) => row.version), [1, 2, 3, 4, 5])
       assert.deepEqual((await stores[0]!.query({})).map((record) => record.id), ['from-3', 'from-2', 'from-1', 'from-0'])
     })
 
@@ -187,7 +187,7 @@ describe('PostgreSQL', () => {
       const pools = [poolFor(t, url), poolFor(t, url), poolFor(t, url)]
       const applied = await Promise.all(pools.map((pool) => migratePostgresRecords(pool, schema)))
       // Each migration is applied once, by whichever migrator held the lock when it was next.
-      assert.deepEqual(applied.flat().sort(), [1, 2, 3, 4])
+      assert.deepEqual(applied.flat().sort(), [1, 2, 3, 4, 5])
     })
 
     test('a later migration is applied once, after the earlier ones, and a newer schema is refused', async (t) => {
@@ -195,11 +195,11 @@ describe('PostgreSQL', () => {
       if (!url) return
       const schema = freshSchema()
       const pool = poolFor(t, url)
-      const extra: PostgresMigration = { version: 5, name: 'test column', sql: (s) => `ALTER TABLE ${s}.request_records ADD COLUMN note text` }
-      assert.deepEqual(await migratePostgresRecords(pool, schema), [1, 2, 3, 4])
-      assert.deepEqual(await migratePostgresRecords(pool, schema, [...postgresRecordMigrations, extra]), [5])
+      const extra: PostgresMigration = { version: 6, name: 'test column', sql: (s) => `ALTER TABLE ${s}.request_records ADD COLUMN note text` }
+      assert.deepEqual(await migratePostgresRecords(pool, schema), [1, 2, 3, 4, 5])
+      assert.deepEqual(await migratePostgresRecords(pool, schema, [...postgresRecordMigrations, extra]), [6])
       assert.deepEqual(await migratePostgresRecords(pool, schema, [...postgresRecordMigrations, extra]), [])
-      await assert.rejects(migratePostgresRecords(pool, schema), /version 5 is newer than this llm-relay knows \(4\)/)
+      await assert.rejects(migratePostgresRecords(pool, schema), /version 6 is newer than this llm-relay knows \(5\)/)
     })
 
     test('NUL characters and lone surrogates, which PostgreSQL refuses, cost the record nothing else', async (t) => {

@@ -74,7 +74,7 @@ function dispatcherFor(t: TestContext, notifiers: Notifier[], options: Partial<N
   return dispatcher
 }
 
-async function until(condition: () => boolean, ms = 3000): Promise<void> {
+async function until(condition: () => boolean, ms = 15_000): Promise<void> {
   const deadline = performance.now() + ms
   while (!condition() && performance.now() < deadline) await sleep(5)
   assert.ok(condition(), `condition held within ${ms} ms`)

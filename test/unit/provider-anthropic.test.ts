@@ -129,7 +129,7 @@ describe('anthropic request', () => {
     refused({ messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'x', format: 'wav' } }] }] }, 'messages[0].content[0].type')
   })
 
-  it('the attempt: POST /v1/messages under the base (a trailing /v1 forgiven), the key in x-api-key, chat completions only', () => {
+  it('the attempt: POST /v1/messages under the base (a trailing /v1 forgiven), the key in x-api-key; no embeddings', () => {
     const provider = bindAnthropic({ anthropicVersion: '2023-06-01', maxTokens: 4096, anthropicBeta: ['prompt-caching-2024-07-31'] })
     const request = (endpoint: AttemptRequest['endpoint']): AttemptRequest => ({
       method: 'POST',
@@ -139,7 +139,7 @@ describe('anthropic request', () => {
       body: undefined,
       stream: false,
       model: 'claude-x',
-      chat: () => readChatRequest({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }, 'claude-x'),
+      dialect: 'openai-chat', clientHeader: () => undefined, chat: () => readChatRequest({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }, 'claude-x'),
     })
     for (const basePath of ['', '/v1', '/proxy']) {
       const prepared = provider.prepare(request('chat'), { basePath, baseQuery: '' })
@@ -150,7 +150,7 @@ describe('anthropic request', () => {
     provider.setKey(headers, 'sk-ant-x')
     assert.deepEqual(headers, { 'x-api-key': 'sk-ant-x' })
     assert.equal(provider.serves('embeddings'), false)
-    assert.throws(() => provider.prepare(request('embeddings'), { basePath: '', baseQuery: '' }), /chat completions only/)
+    assert.throws(() => provider.prepare(request('embeddings'), { basePath: '', baseQuery: '' }), /chat completions, messages and responses only/)
   })
 })
 
@@ -254,15 +254,15 @@ describe('anthropic errors', () => {
 
 describe('azure', () => {
   const json = { model: 'gpt-4o', messages: [] }
-  const request = (rest: string): AttemptRequest => ({ method: 'POST', rest, endpoint: 'chat', json, body: Buffer.from(JSON.stringify(json)), stream: true, model: 'gpt-4o', chat: () => assert.fail('not read') })
+  const request = (rest: string): AttemptRequest => ({ method: 'POST', rest, endpoint: 'chat', json, body: Buffer.from(JSON.stringify(json)), stream: true, model: 'gpt-4o', dialect: 'openai-chat', clientHeader: () => undefined, chat: () => assert.fail('not read') })
 
   it('deployment URLs with api-version (a model map of deployments), or the v1 API with the deployment as the model', () => {
-    const dated = bindAzure({ apiVersion: '2024-10-21', deployments: { 'gpt-4o': 'prod 4o' }, keyHeader: 'api-key' })
+    const dated = bindAzure({ apiVersion: '2024-10-21', deployments: { 'gpt-4o': 'prod 4o' }, keyHeader: 'api-key', streamUsage: true })
     const sent = request('/v1/chat/completions')
     const prepared = dated.prepare(sent, { basePath: '/openai', baseQuery: '' })
     assert.equal(prepared.path, '/openai/deployments/prod%204o/chat/completions?api-version=2024-10-21')
     assert.equal(prepared.body, sent.body, 'the body as it came, not serialised again')
-    const v1 = bindAzure({ deployments: { 'gpt-4o': 'prod-4o' }, keyHeader: 'authorization' })
+    const v1 = bindAzure({ deployments: { 'gpt-4o': 'prod-4o' }, keyHeader: 'authorization', streamUsage: true })
     const modern = v1.prepare(request('/chat/completions'), { basePath: '/openai/v1', baseQuery: '' })
     assert.equal(modern.path, '/openai/v1/chat/completions')
     assert.equal(JSON.parse(String(modern.body)).model, 'prod-4o')
@@ -273,7 +273,7 @@ describe('azure', () => {
   })
 
   it('drops the prompt-filter chunk that opens its streams, and nothing else', () => {
-    const { dropEvent } = bindAzure({ keyHeader: 'api-key' }).prepare(request('/v1/chat/completions'), { basePath: '', baseQuery: '' })
+    const { dropEvent } = bindAzure({ keyHeader: 'api-key', streamUsage: true }).prepare(request('/v1/chat/completions'), { basePath: '', baseQuery: '' })
     assert.ok(dropEvent !== undefined)
     const filter = 'data: {"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{}}]}\n\n'
     assert.equal(dropEvent(Buffer.from(filter)), true)

@@ -18,7 +18,7 @@ const target: UpstreamTarget = { basePath: '', baseQuery: '' }
 
 function attempt(json: Record<string, unknown>, endpoint: AttemptRequest['endpoint'] = 'chat'): AttemptRequest {
   const model = typeof json.model === 'string' ? json.model : ''
-  return { method: 'POST', rest: '/chat/completions', endpoint, json, body: Buffer.from(JSON.stringify(json)), stream: json.stream === true, model, chat: () => readChatRequest(json, model) }
+  return { method: 'POST', rest: '/chat/completions', endpoint, json, body: Buffer.from(JSON.stringify(json)), stream: json.stream === true, model, dialect: 'openai-chat', clientHeader: () => undefined, chat: () => readChatRequest(json, model) }
 }
 
 function prepare(json: Record<string, unknown>, at: UpstreamTarget = target): PreparedAttempt & { json: Record<string, unknown> } {

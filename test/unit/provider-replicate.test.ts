@@ -65,7 +65,7 @@ describe('prompt templates', () => {
 function prepare(json: Record<string, unknown>, settings: Record<string, unknown> = {}, basePath = ''): PreparedAttempt {
   const upstream = upstreamSchema.parse({ provider: 'replicate', keys: ['r8'], ...settings })
   const model = typeof json.model === 'string' ? json.model : ''
-  const request = { method: 'POST', rest: '/chat/completions', endpoint: 'chat' as const, json, body: Buffer.from(JSON.stringify(json)), stream: json.stream === true, model, chat: () => readChatRequest(json, model) }
+  const request = { method: 'POST', rest: '/chat/completions', endpoint: 'chat' as const, json, body: Buffer.from(JSON.stringify(json)), stream: json.stream === true, model, dialect: 'openai-chat' as const, clientHeader: () => undefined, chat: () => readChatRequest(json, model) }
   return bindProvider(upstream).prepare(request, { basePath, baseQuery: '' })
 }
 

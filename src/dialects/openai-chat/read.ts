@@ -1,4 +1,5 @@
 import type { AnswerListener, TokenUsage } from '../../answers/listener.js'
+import { isObject } from '../fields.js'
 
 type Json = Record<string, unknown>
 
@@ -8,9 +9,7 @@ type Json = Record<string, unknown>
  * not carry are ignored; anything of the wrong type is skipped, never thrown on.
  */
 
-export function isObject(value: unknown): value is Json {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
+export { isObject }
 
 /** OpenAI's usage shapes: chat and completions (prompt_/completion_tokens, with details) and Responses (input_/output_tokens). */
 export function usageOf(value: unknown): TokenUsage | undefined {

@@ -1,6 +1,5 @@
 import type { AssistantMessage, ChatMessage, ChatRequest, ContentPart, ResponseFormat, TextPart, ToolCallPart, ToolChoice, ToolDefinition } from '../../chat/request.js'
-import { RelayError } from '../../errors.js'
-import { isObject } from './read.js'
+import { bad, isObject, number, positiveInteger } from '../fields.js'
 
 type Json = Record<string, unknown>
 
@@ -30,22 +29,8 @@ export function readChatRequest(json: Json, model: string): ChatRequest {
   return request
 }
 
-function bad(param: string, message: string): RelayError {
-  return new RelayError('RELAY_ERR_BAD_FIELD', `'${param}' ${message}`, { param })
-}
-
 function includeUsage(json: Json): boolean {
   return isObject(json.stream_options) && json.stream_options.include_usage === true
-}
-
-function number(value: unknown, param: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw bad(param, 'must be a number.')
-  return value
-}
-
-function positiveInteger(value: unknown, param: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw bad(param, 'must be a positive integer.')
-  return value
 }
 
 function readStop(value: unknown): string[] {

@@ -1,5 +1,7 @@
 import { openaiUsage, type AssembledCompletion } from '../../answers/chat-assembler.js'
-import type { AnswerHead, AnswerListener, TokenUsage } from '../../answers/listener.js'
+import type { AnswerHead, TokenUsage } from '../../answers/listener.js'
+import type { ClientError, DialectStreamWriter } from '../types.js'
+import { openaiStreamError } from './errors.js'
 
 /**
  * The answer stream written out as OpenAI chat completions: an SSE stream of
@@ -19,13 +21,17 @@ export interface ChatStreamOptions {
   model?: string | undefined
 }
 
+/** An AnswerListener used only to collect calls (a cache replay's). */
+type Listener = Pick<DialectStreamWriter, 'start' | 'text' | 'reasoning' | 'refusal' | 'toolCall' | 'toolArguments' | 'finish' | 'usage'>
+
 /** An id in OpenAI's form for an answer translated from another provider: chat completion ids start with `chatcmpl-`. */
 export function chatCompletionId(id: string): string {
   return id.startsWith('chatcmpl-') ? id : `chatcmpl-${id === '' ? Date.now().toString(36) : id}`
 }
 
-export class ChatStreamWriter implements AnswerListener {
+export class ChatStreamWriter implements DialectStreamWriter {
   private head = ''
+  private closed = false
   private readonly tail: string
   private readonly opened = new Set<number>()
   private usageSeen: TokenUsage | undefined
@@ -82,8 +88,16 @@ export class ChatStreamWriter implements AnswerListener {
 
   /** The answer is complete: the usage chunk when asked for and known, then `[DONE]`. */
   end(): void {
+    if (this.closed) return
+    this.closed = true
     if (this.options.withUsage && this.usageSeen !== undefined) this.options.write(`data: ${this.head}[],"usage":${JSON.stringify(openaiUsage(this.usageSeen))}}\n\n`)
     this.options.write('data: [DONE]\n\n')
+  }
+
+  fail(error: ClientError): void {
+    if (this.closed) return
+    this.closed = true
+    this.options.write(openaiStreamError(error))
   }
 
   /** A choice's first chunk says who speaks: content '' before text, null before a tool call (as OpenAI sends them). */
@@ -94,6 +108,7 @@ export class ChatStreamWriter implements AnswerListener {
   }
 
   private chunk(choice: number, delta: object, finishReason: string | null): void {
+    if (this.closed) return
     if (this.head === '') this.start({ id: '', model: '', created: Math.floor(Date.now() / 1000) })
     this.options.write(`data: ${this.head}[${JSON.stringify({ index: choice, delta, logprobs: null, finish_reason: finishReason })}]${this.tail}\n\n`)
   }
@@ -120,7 +135,7 @@ export function plainCompletion(completion: AssembledCompletion, model?: string)
 }
 
 /** A stored completion read back into the answer stream (the cache's replay goes through the same writers). */
-export function replayCompletion(completion: AssembledCompletion, listener: AnswerListener, usage: TokenUsage | undefined): void {
+export function replayCompletion(completion: AssembledCompletion, listener: Listener, usage: TokenUsage | undefined): void {
   listener.start({ id: completion.id, model: completion.model, created: completion.created, systemFingerprint: completion.system_fingerprint })
   for (const choice of completion.choices) {
     const { message } = choice

@@ -1,8 +1,9 @@
 import type { MockApi, MockEndpoint } from '../api.js'
+import { countTokensAnswer } from './count-tokens.js'
 import { anthropicError } from './errors.js'
-import { countTokensAnswer, messagesAnswer } from './messages.js'
+import { messagesAnswer } from './messages.js'
 
-const messages: MockEndpoint = { json: true, answer: (input) => messagesAnswer(input, input.headers), error: anthropicError }
+const messages: MockEndpoint = { json: true, answer: messagesAnswer, error: anthropicError }
 const countTokens: MockEndpoint = { json: true, answer: countTokensAnswer, error: anthropicError }
 
 /** Anthropic's Messages API: POST …/v1/messages and …/v1/messages/count_tokens. */

@@ -1,9 +1,9 @@
 import { jsonAnswer, type Answer } from '../answer.js'
 import type { ApiInput } from '../api.js'
-import { isJsonObject, type JsonObject } from '../json-body.js'
+import { isJsonObject } from '../json-body.js'
 import { planAnswer, type AnswerPlan } from '../plan.js'
-import { textLength } from '../text.js'
 import { anthropicError } from './errors.js'
+import { headerProblem, invalid, promptChars } from './request.js'
 
 /**
  * POST …/v1/messages: Anthropic's Messages API as the real one answers it (translation.md §2),
@@ -11,10 +11,10 @@ import { anthropicError } from './errors.js'
  * gateway's translation is checked too: no max_tokens, an empty text block, a tool_use without its
  * tool_result in the next user turn, a missing key or version header.
  */
-export function messagesAnswer({ id, body, behaviour }: ApiInput, headers: Readonly<Record<string, string | string[] | undefined>>): Answer {
-  if (headers['x-api-key'] === undefined && headers.authorization === undefined) return anthropicError(401, 'x-api-key header is required', id)
-  if (headers['anthropic-version'] === undefined) return anthropicError(400, 'anthropic-version: header is required', id)
-  const problem = invalid(body)
+export function messagesAnswer({ id, body, headers, behaviour }: ApiInput): Answer {
+  const refused = headerProblem(headers, id)
+  if (refused !== undefined) return refused
+  const problem = invalid(body, { maxTokens: true })
   if (problem !== undefined) return anthropicError(400, problem, id)
   const model = body.model as string
   const tools = Array.isArray(body.tools) ? body.tools.map((tool: unknown) => (isJsonObject(tool) && typeof tool.name === 'string' ? tool.name : 'tool')) : []
@@ -22,7 +22,7 @@ export function messagesAnswer({ id, body, behaviour }: ApiInput, headers: Reado
   const plan = planAnswer({
     id,
     behaviour,
-    promptChars: textLength(body.system) + messagesLength(body.messages),
+    promptChars: promptChars(body),
     tools,
     toolChoice: choice?.type === 'none' ? 'none' : choice?.type === 'tool' && typeof choice.name === 'string' ? choice.name : undefined,
     maxTokens: body.max_tokens as number,
@@ -63,13 +63,6 @@ export function messagesAnswer({ id, body, behaviour }: ApiInput, headers: Reado
   return { kind: 'sse', events, truncateAt: middle, errorAt: middle, errorEvent: overloaded }
 }
 
-/** POST …/v1/messages/count_tokens: the prompt's tokens as the plan counts them. */
-export function countTokensAnswer({ id, body, behaviour }: ApiInput): Answer {
-  if (!Array.isArray(body.messages)) return anthropicError(400, 'messages: Field required', id)
-  const plan = planAnswer({ id, behaviour, promptChars: textLength(body.system) + messagesLength(body.messages), tools: [] })
-  return jsonAnswer(200, { input_tokens: plan.usage.prompt })
-}
-
 function toolId(id: number, at: number): string {
   return `toolu_mock_${id}_${at}`
 }
@@ -92,38 +85,4 @@ function stopReason(plan: AnswerPlan): string {
 function usage(plan: AnswerPlan): object {
   const { prompt, completion, cached } = plan.usage
   return { input_tokens: prompt - cached, cache_creation_input_tokens: 0, cache_read_input_tokens: cached, output_tokens: completion, ...(plan.usage.reasoning > 0 && { output_tokens_details: { thinking_tokens: plan.usage.reasoning } }) }
-}
-
-function messagesLength(messages: unknown): number {
-  if (!Array.isArray(messages)) return 0
-  let total = 0
-  for (const message of messages) if (isJsonObject(message)) total += textLength(message.content)
-  return total
-}
-
-/** What the real API refuses with 400, as its message says it. */
-function invalid(body: JsonObject): string | undefined {
-  if (typeof body.model !== 'string' || body.model === '') return 'model: Field required'
-  if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) return 'max_tokens: Field required'
-  if (!Array.isArray(body.messages) || body.messages.length === 0) return 'messages: at least one message is required'
-  if (body.system !== undefined && typeof body.system !== 'string' && !Array.isArray(body.system)) return 'system: Input should be a valid string or list'
-  let pendingToolUses: string[] = []
-  for (const [index, message] of body.messages.entries()) {
-    if (!isJsonObject(message) || (message.role !== 'user' && message.role !== 'assistant')) return `messages.${index}.role: Input should be 'user' or 'assistant'`
-    const content = typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : message.content
-    if (!Array.isArray(content)) return `messages.${index}.content: Input should be a valid list`
-    if (pendingToolUses.length > 0) {
-      const answered = new Set(content.filter(isJsonObject).filter((block) => block.type === 'tool_result').map((block) => block.tool_use_id))
-      const missing = pendingToolUses.filter((toolUseId) => !answered.has(toolUseId))
-      if (message.role !== 'user' || missing.length > 0) return `messages.${index}: tool_use ids were found without tool_result blocks immediately after: ${missing.join(', ')}`
-    }
-    pendingToolUses = []
-    for (const block of content) {
-      if (!isJsonObject(block)) return `messages.${index}.content: Input should be a valid dictionary`
-      if (block.type === 'text' && (typeof block.text !== 'string' || block.text === '')) return 'messages: text content blocks must be non-empty'
-      if (block.type === 'tool_use' && typeof block.id === 'string') pendingToolUses.push(block.id)
-      if (block.type === 'tool_use' && !isJsonObject(block.input)) return `messages.${index}.content: tool_use.input: Input should be a valid dictionary`
-    }
-  }
-  return undefined
 }

@@ -1,8 +1,9 @@
 import { errors, type Dispatcher } from 'undici'
-import { readChatRequest } from '../../dialects/openai-chat/request.js'
+import type { ChatRequest } from '../../chat/request.js'
 import { RelayError } from '../../errors.js'
-import { sendWholeAnswer } from '../../http/respond.js'
+import { sendUpstreamError, sendWholeAnswer } from '../../http/respond.js'
 import type { AttemptRequest, PreparedAttempt, UpstreamError } from '../../providers/index.js'
+import { generates } from '../../routing/endpoint.js'
 import { judgeStatus, parseRetryAfter } from '../../routing/failover.js'
 import { upstreamModelOf, type CompiledUpstream } from '../../routing/route-table.js'
 import { chooseCredential } from '../../upstream/credentials.js'
@@ -63,12 +64,18 @@ export async function forwardWithFailover(ctx: RelayContext): Promise<undefined>
   throw finalError(ctx)
 }
 
-/** The client's request as `upstream` gets it: its model renamed by the upstream's model map, the usage-asking body where allowed. */
-function attemptRequest(ctx: RelayContext, upstream: CompiledUpstream): AttemptRequest {
+/**
+ * The client's request as `upstream` gets it: its model renamed by the upstream's model map, the
+ * usage-asking body where allowed, and the canonical form read from the client's dialect on first
+ * need (`read.chat`, kept for the fields the dialect's reader left out).
+ */
+function attemptRequest(ctx: RelayContext, upstream: CompiledUpstream): { request: AttemptRequest; read: { chat?: ChatRequest } } {
   const model = upstreamModelOf(upstream, ctx.model)
   const askUsage = ctx.bodyAskingUsage !== undefined && upstream.streamUsage
   const json = ctx.json
-  return {
+  const read: { chat?: ChatRequest } = {}
+  const { headers } = ctx.request
+  const request: AttemptRequest = {
     method: ctx.method,
     rest: ctx.rest,
     endpoint: ctx.endpoint,
@@ -76,13 +83,19 @@ function attemptRequest(ctx: RelayContext, upstream: CompiledUpstream): AttemptR
     body: askUsage ? ctx.bodyAskingUsage : ctx.body,
     stream: ctx.stream,
     model,
-    chat: () => readChatRequest(json ?? {}, model ?? ''),
+    dialect: generates(ctx.endpoint) || ctx.endpoint === 'count_tokens' ? ctx.dialect.name : undefined,
+    chat: () => (read.chat ??= ctx.dialect.readRequest(json ?? {}, model ?? '')),
+    clientHeader: (name) => {
+      const value = headers[name]
+      return Array.isArray(value) ? value.join(',') : value
+    },
   }
+  return { request, read }
 }
 
 async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remainingMs: number): Promise<AttemptResult> {
   const { runtime, outcome } = ctx
-  const request = attemptRequest(ctx, upstream)
+  const { request, read } = attemptRequest(ctx, upstream)
   let prepared: PreparedAttempt
   try {
     prepared = upstream.provider.prepare(request, upstream)
@@ -91,6 +104,8 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
     if (error instanceof RelayError && error.status < 500) return error
     throw error
   }
+  // What the client's dialect had no other API's place for is named as dropped, beside the provider's own.
+  const dropped = read.chat?.dropped !== undefined && read.chat.dropped.length > 0 ? [...read.chat.dropped, ...(prepared.dropped ?? [])] : prepared.dropped
   const credential = chooseCredential(upstream, ctx.identity, runtime.clients)
   const headers = outboundHeaders(ctx.request.headers, {
     keepHeaders: upstream.keepHeaders,
@@ -146,10 +161,13 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
   }
 
   const rawStatus = answer.statusCode
-  // A translated provider's error is read (a small body) to learn what it means in OpenAI's terms; the
-  // headers timer keeps running meanwhile, so a body that never ends fails the attempt in time.
+  // A translated provider's error (or one relayed as it came in another dialect than OpenAI's) is read, a
+  // small body, to learn what it means in OpenAI's terms; the headers timer keeps running meanwhile, so a
+  // body that never ends fails the attempt in time.
+  const errorReader = prepared.answer ?? prepared.reader
   let translatedError: UpstreamError | undefined
-  if (rawStatus >= 400 && prepared.answer !== undefined) {
+  let errorBody: Buffer | undefined
+  if (rawStatus >= 400 && errorReader !== undefined) {
     const body = await readErrorBody(exchange)
     if (body === undefined) {
       clearTimeout(headersTimer)
@@ -160,7 +178,8 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
       outcome.failures.push({ upstream: upstream.name, reason: failure, timeout: isTimeout(failure), durationMs: performance.now() - attemptStartedAt })
       return 'failed'
     }
-    translatedError = prepared.answer.error(rawStatus, answer.headers, body)
+    errorBody = body
+    translatedError = errorReader.error(rawStatus, answer.headers, body)
   }
   clearTimeout(headersTimer)
   const status = translatedError?.status ?? rawStatus
@@ -188,9 +207,10 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
   outcome.upstream = upstream.name
   outcome.provider = upstream.provider.name
   if (request.model !== ctx.model) outcome.upstreamModel = request.model
-  if (prepared.dropped !== undefined && prepared.dropped.length > 0) ctx.addResponseHeaders({ 'x-relay-dropped-params': prepared.dropped.join(', ') })
+  if (dropped !== undefined && dropped.length > 0) ctx.addResponseHeaders({ 'x-relay-dropped-params': dropped.join(', ') })
   try {
-    if (translatedError !== undefined) sendUpstreamError(ctx, translatedError, key)
+    if (translatedError !== undefined && prepared.answer !== undefined) sendUpstreamError(ctx, { ...translatedError, message: redacted(translatedError.message, key), param: translatedError.param ?? null }, translatedError.retryAfterMs)
+    else if (errorBody !== undefined) sendRawError(ctx, rawStatus, answer, errorBody, key)
     else await relayAnswer(ctx, upstream.name, exchange, answer, upstream.timeouts.idle, prepared)
   } finally {
     health.inflight--
@@ -198,12 +218,20 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
   return 'relayed'
 }
 
-/** A translated provider's client error (400, 404, ...) as OpenAI's error body; the upstream key, should its message echo it, is never shown. */
-function sendUpstreamError(ctx: RelayContext, error: UpstreamError, key: string | undefined): void {
-  const message = key === undefined || key === '' ? error.message : error.message.replaceAll(key, '[redacted]')
-  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' }
-  if (error.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(0, Math.ceil(error.retryAfterMs / 1000)))
-  sendWholeAnswer(ctx, error.status, headers, JSON.stringify({ error: { message, type: error.type, param: error.param ?? null, code: error.code } }))
+/** The upstream key is never shown, should an upstream's error message echo it. */
+function redacted(text: string, key: string | undefined): string {
+  return key === undefined || key === '' ? text : text.replaceAll(key, '[redacted]')
+}
+
+/** An error of an upstream that speaks the client's dialect, read to judge it and relayed as it came (its key redacted). */
+function sendRawError(ctx: RelayContext, status: number, answer: AnswerStart, body: Buffer, key: string | undefined): void {
+  const headers: Record<string, string> = {}
+  for (const name of ['content-type', 'retry-after', 'request-id', 'x-should-retry']) {
+    const value = answer.headers[name]
+    if (typeof value === 'string') headers[name] = value
+  }
+  const text = body.toString('utf8')
+  sendWholeAnswer(ctx, status, headers, key !== undefined && key !== '' && text.includes(key) ? redacted(text, key) : body)
 }
 
 /** Sleeps `ms`; resolves false at once if the client leaves meanwhile. */

@@ -5,12 +5,14 @@ const bearerPrefix = /^\s*bearer\s+/i
 
 /**
  * Who is calling: a forward key, a client token, or anonymous (an unknown token, which passes
- * through unchanged on open routes, as OpenAI-Forward does). Whether the caller may use the route
- * is decided per upstream in pickCandidates.
+ * through unchanged on open routes, as OpenAI-Forward does). The token comes as `Authorization:
+ * Bearer`, or as `x-api-key`, where Anthropic's clients send it (Claude Code with ANTHROPIC_API_KEY).
+ * Whether the caller may use the route is decided per upstream in pickCandidates.
  */
 export function identifyClient(ctx: RelayContext): undefined {
-  const header = ctx.request.headers.authorization
-  if (header === undefined || header === '') return
+  const { headers } = ctx.request
+  const header = headers.authorization || headers['x-api-key']
+  if (header === undefined || header === '' || Array.isArray(header)) return
   // openai-api-route also accepts the token without the word Bearer.
   const token = header.replace(bearerPrefix, '').trim()
   if (token === '') return

@@ -17,7 +17,8 @@ import type { RelayContext } from '../context.js'
 export function limitTokenQuota(ctx: RelayContext): undefined | Promise<undefined> {
   const limits = ctx.runtime.limits
   const rules = limits?.tokens
-  if (limits === undefined || rules === undefined || ctx.json === undefined) return
+  // A token count (Anthropic's count_tokens) asks for no answer: it spends no tokens.
+  if (limits === undefined || rules === undefined || ctx.json === undefined || ctx.endpoint === 'count_tokens') return
   if (!tokenizerLoaded()) return loadTokenizer().then(() => reserve(ctx, limits, rules))
   return reserve(ctx, limits, rules)
 }

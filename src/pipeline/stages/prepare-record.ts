@@ -3,8 +3,8 @@ import type { RecordLevel } from '../../records/record.js'
 import type { Endpoint } from '../../routing/endpoint.js'
 import type { RelayContext } from '../context.js'
 
-/** The OpenAI endpoints whose exchanges OpenAI-Forward's LOG_OPENAI kept: chat, completions, embeddings. */
-const chatLogEndpoints: ReadonlySet<Endpoint> = new Set(['chat', 'completions', 'embeddings'])
+/** The endpoints whose exchanges OpenAI-Forward's LOG_OPENAI kept (chat, completions, embeddings), and the other dialects' chats. */
+const chatLogEndpoints: ReadonlySet<Endpoint> = new Set(['chat', 'completions', 'embeddings', 'messages', 'responses'])
 
 /**
  * Decides what this request's record keeps: the route's `records` level, else `full` for OpenAI
@@ -18,7 +18,8 @@ export function prepareRecord(ctx: RelayContext): undefined {
   if (ctx.runtime.records === undefined && !watched) return
   const level = recordLevelOf(ctx)
   ctx.recordLevel = level
-  if ((level === 'none' && !watched) || ctx.json === undefined || ctx.route.type !== 'openai') return
+  // A token count costs no tokens: nothing to read from its answer.
+  if ((level === 'none' && !watched) || ctx.json === undefined || ctx.route.type !== 'openai' || ctx.endpoint === 'count_tokens') return
   const meter = ctx.needUsage()
   if (level === 'full') meter.assembler ??= new ChatAssembler()
 }

@@ -1,10 +1,10 @@
 import type { z } from 'zod'
-import { bodyWithModel } from '../openai/index.js'
-import { upstreamPath } from '../path.js'
+import { bodyWithModel, translatedToChat } from '../openai/index.js'
+import { swapEndpoint, upstreamPath } from '../path.js'
 import type { PreparedAttempt, UpstreamProvider } from '../types.js'
 import type { azureOptions } from './options.js'
 
-type AzureSettings = z.infer<z.ZodObject<typeof azureOptions>>
+type AzureSettings = z.infer<z.ZodObject<typeof azureOptions>> & { streamUsage: boolean }
 
 const credentialHeaders: ReadonlySet<string> = new Set(['authorization', 'api-key', 'x-api-key', 'x-goog-api-key'])
 const version = /^\/v1(?=\/|$)/
@@ -30,22 +30,23 @@ export function bindAzure(settings: AzureSettings): UpstreamProvider {
       if (settings.keyHeader === 'api-key') headers['api-key'] = key
       else headers.authorization = `Bearer ${key}`
     },
-    serves: () => true,
+    // Counting tokens is Anthropic's endpoint: the gateway answers it with its own count instead.
+    serves: (endpoint) => endpoint !== 'count_tokens',
     prepare(request, target): PreparedAttempt {
       // The configured URL may already end in /openai or /openai/v1: both are the resource's root here.
       const root = { ...target, basePath: target.basePath.replace(openaiSegment, '') }
-      const path = request.rest.replace(version, '')
+      // Clients of other dialects (Anthropic Messages, Responses) get chat completions, the API every deployment serves.
+      const translate = request.dialect === 'anthropic-messages' || request.dialect === 'openai-responses'
+      const path = (translate ? swapEndpoint(request.rest, '/chat/completions') : request.rest).replace(version, '')
       const deployment = deploymentOf(request.model)
       if (settings.apiVersion === undefined) {
+        if (translate) return translatedToChat(request, upstreamPath(root, `/openai/v1${path}`), settings.streamUsage, deployment)
         return { method: request.method, path: upstreamPath(root, `/openai/v1${path}`), body: bodyWithModel(request.json, request.body, deployment), dropEvent: isFilterChunk }
       }
       const under = deployment === undefined ? '/openai' : `/openai/deployments/${encodeURIComponent(deployment)}`
-      return {
-        method: request.method,
-        path: upstreamPath(root, `${under}${path}`, `api-version=${settings.apiVersion}`),
-        body: bodyWithModel(request.json, request.body, request.model),
-        dropEvent: isFilterChunk,
-      }
+      const deploymentPath = upstreamPath(root, `${under}${path}`, `api-version=${settings.apiVersion}`)
+      if (translate) return translatedToChat(request, deploymentPath, settings.streamUsage)
+      return { method: request.method, path: deploymentPath, body: bodyWithModel(request.json, request.body, request.model), dropEvent: isFilterChunk }
     },
   }
 }

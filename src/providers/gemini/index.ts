@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import { RelayError } from '../../errors.js'
+import { generates } from '../../routing/endpoint.js'
 import { jsonDecoder } from '../decode.js'
 import { apiBase, upstreamPath } from '../path.js'
 import type { PreparedAttempt, UpstreamProvider } from '../types.js'
@@ -35,9 +36,9 @@ export function bindGemini(settings: GeminiSettings): UpstreamProvider {
     setKey(outbound, key) {
       outbound['x-goog-api-key'] = key
     },
-    serves: (endpoint) => endpoint === 'chat',
+    serves: generates,
     prepare(request, target): PreparedAttempt {
-      if (request.endpoint !== 'chat' || request.json === undefined) throw new RelayError('RELAY_ERR_ENDPOINT_NOT_SERVED', 'Gemini upstreams serve chat completions only.')
+      if (!generates(request.endpoint) || request.json === undefined) throw new RelayError('RELAY_ERR_ENDPOINT_NOT_SERVED', 'Gemini upstreams serve chat completions, messages and responses only.')
       const dropped: string[] = []
       const chat = request.chat()
       if (chat.model === '') throw new RelayError('RELAY_ERR_BAD_FIELD', "'model' is required: Gemini names the model in the URL.", { param: 'model' })

@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import { RelayError } from '../../errors.js'
+import { generates } from '../../routing/endpoint.js'
 import { jsonDecoder } from '../decode.js'
 import { apiBase, upstreamPath } from '../path.js'
 import type { AnswerTranslation, PreparedAttempt, UpstreamProvider } from '../types.js'
@@ -40,9 +41,9 @@ export function bindReplicate(settings: ReplicateSettings): UpstreamProvider {
     setKey(outbound, key) {
       outbound.authorization = `${settings.authScheme} ${key}`
     },
-    serves: (endpoint) => endpoint === 'chat',
+    serves: generates,
     prepare(request, target): PreparedAttempt {
-      if (request.endpoint !== 'chat' || request.json === undefined) throw new RelayError('RELAY_ERR_ENDPOINT_NOT_SERVED', 'Replicate upstreams serve chat completions only.')
+      if (!generates(request.endpoint) || request.json === undefined) throw new RelayError('RELAY_ERR_ENDPOINT_NOT_SERVED', 'Replicate upstreams serve chat completions, messages and responses only.')
       const chat = request.chat()
       const dropped: string[] = []
       const native = predictionRequest(chat, settings, dropped)

@@ -101,6 +101,12 @@ export const postgresRecordMigrations: readonly PostgresMigration[] = [
     // prefix a range of the index whatever the database's locale.
     sql: (s) => `CREATE INDEX request_records_id ON ${s}.request_records (id COLLATE "C");`,
   },
+  {
+    version: 5,
+    name: 'client dialect',
+    // Issue 16: the API the client spoke (OpenAI chat, Anthropic Messages, Responses).
+    sql: (s) => `ALTER TABLE ${s}.request_records ADD COLUMN dialect text;`,
+  },
 ]
 
 /** A schema name as SQL: checked (no quoting tricks needed) and double-quoted. */

@@ -93,6 +93,12 @@ export const sqliteRecordMigrations: readonly SqliteMigration[] = [
       CREATE INDEX request_records_time ON request_records (time, client_id, id, model);
     `,
   },
+  {
+    version: 5,
+    name: 'client dialect',
+    // Issue 16: the API the client spoke (OpenAI chat, Anthropic Messages, Responses).
+    sql: `ALTER TABLE request_records ADD COLUMN dialect TEXT;`,
+  },
 ]
 
 /** Applies the migrations not yet applied, in order; returns the versions it applied. */

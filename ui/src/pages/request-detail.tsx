@@ -57,6 +57,7 @@ export function RequestDetail({ seq, onClose }: { seq: number; onClose: () => vo
             <dt>Client</dt>
             <dd>
               {record.clientId ?? 'anonymous'} · {record.clientIp ?? ''}
+              {record.dialect !== undefined && ` · speaks ${record.dialect}`}
             </dd>
             <dt>Streamed</dt>
             <dd>{record.stream === true ? 'yes' : 'no'}</dd>
