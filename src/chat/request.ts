@@ -30,6 +30,12 @@ export interface ChatRequest {
   extra: Record<string, unknown>
   /** Fields of the client's request that no other API has: left out and named in x-relay-dropped-params. */
   dropped?: string[]
+  /**
+   * What the client called the fields a provider may name (dropped or refused), by their names here
+   * (OpenAI chat's): `response_format` is `text.format` to a Responses client, `stop` is
+   * `stop_sequences` to an Anthropic one. A field not listed has the same name in both.
+   */
+  clientNames?: Readonly<Record<string, string>>
 }
 
 export type ChatMessage = SystemMessage | UserMessage | AssistantMessage | ToolMessage

@@ -20,7 +20,5 @@ export function dialectOf(endpoint: Endpoint): ClientDialect {
   }
 }
 
-/** Whether this endpoint is read into a canonical chat request (and so can be answered by any provider). */
-export { generates } from '../routing/endpoint.js'
 export { openaiChat }
 export type { ClientDialect, ClientError, DialectName, DialectStreamWriter, StreamWriterOptions } from './types.js'

@@ -10,6 +10,7 @@ import type { RelayContext } from '../pipeline/context.js'
 import type { PreparedAttempt } from '../providers/index.js'
 import { classifyTransportError, describeFailure, isTimeout } from './errors.js'
 import type { AnswerSink, AnswerStart, Exchange } from './exchange.js'
+import { ModelRenamer } from './rename-model.js'
 import { SseSplitter } from './sse.js'
 import { translatingSink } from './translate.js'
 
@@ -51,8 +52,10 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: E
   const contentType = answer.headers['content-type']
   // A translated answer is a stream when the client asked for one; another is what the upstream says it is.
   const isEventStream = translation !== undefined ? ctx.stream : typeof contentType === 'string' && contentType.includes('text/event-stream')
+  // An answer relayed as it comes names the upstream's model: the client's name is put back when a model map renamed it.
+  const renamer = translation === undefined && ctx.outcome.upstreamModel !== undefined && ctx.model !== undefined ? new ModelRenamer(ctx.outcome.upstreamModel, ctx.model) : undefined
   // A translated plain answer's head waits for the whole answer (its length and whether it could be read).
-  if (translation === undefined) writeAnswerHead(ctx, answer.statusCode, answer.headers)
+  if (translation === undefined) writeAnswerHead(ctx, answer.statusCode, renamer === undefined ? answer.headers : withoutLength(answer.headers))
   else if (isEventStream) writeAnswerHead(ctx, answer.statusCode, translatedHeaders(answer.headers, 'text/event-stream; charset=utf-8'))
   // Headers go out now, so a client sees the stream start before its first event.
   if (isEventStream) res.flushHeaders()
@@ -145,7 +148,7 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: E
     exchange.attach(
       translation !== undefined
         ? translatingSink(output, translation, answer, isEventStream)
-        : passthroughSink(output, prepared, isEventStream, gapMs > 0, typeof contentType === 'string' && contentType.includes('json')),
+        : passthroughSink(output, prepared, isEventStream, gapMs > 0, typeof contentType === 'string' && contentType.includes('json'), renamer),
     )
   })
 }
@@ -155,7 +158,7 @@ export function relayAnswer(ctx: RelayContext, upstreamName: string, exchange: E
  * needs whole events (pacing, the usage meter, usage the gateway asked for and hides again, an event
  * the provider adds that clients cannot read).
  */
-function passthroughSink(output: RelayOutput, prepared: PreparedAttempt, isEventStream: boolean, paced: boolean, isJson: boolean): AnswerSink {
+function passthroughSink(output: RelayOutput, prepared: PreparedAttempt, isEventStream: boolean, paced: boolean, isJson: boolean, renamer: ModelRenamer | undefined): AnswerSink {
   const { ctx } = output
   const meter = ctx.usageMeter
   // Usage is read from streams and JSON answers; other bodies (audio, files) cost no extra work.
@@ -165,15 +168,20 @@ function passthroughSink(output: RelayOutput, prepared: PreparedAttempt, isEvent
   const tap = reads && native === undefined ? new OpenAIAnswerTap(meter) : undefined
   const byEvent = isEventStream && (paced || tap !== undefined || ctx.hideStreamUsage || prepared.dropEvent !== undefined)
   const events = byEvent ? new EventRelay(ctx, tap, prepared.dropEvent, output.write) : undefined
+  const pass = (chunk: Buffer): boolean => {
+    if (events !== undefined) return events.push(chunk)
+    tap?.chunk(chunk)
+    return output.write(chunk)
+  }
   return {
     data(chunk) {
       output.alive()
       native?.push(chunk)
-      if (events !== undefined) return events.push(chunk)
-      tap?.chunk(chunk)
-      return output.write(chunk)
+      return pass(renamer === undefined ? chunk : renamer.push(chunk))
     },
     end() {
+      const kept = renamer?.end()
+      if (kept !== undefined) pass(kept)
       // A clean end also sends a trailing event that lacked its blank line.
       events?.finish(true)
       if (!isEventStream) tap?.end()
@@ -221,6 +229,13 @@ class EventRelay {
     if (usageOnly) return true
     return this.write(withoutNullUsage(event))
   }
+}
+
+/** An upstream's headers without its content-length: the body is rewritten on the way. */
+function withoutLength(headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string | string[] | undefined> {
+  const out: Record<string, string | string[] | undefined> = {}
+  for (const name in headers) if (name !== 'content-length') out[name] = headers[name]
+  return out
 }
 
 /** An upstream's headers on a translated answer: its content headers are of its own format, not the client's. */

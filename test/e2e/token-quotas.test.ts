@@ -6,7 +6,7 @@ import { request } from 'undici'
 import { estimatePromptTokens, loadTokenizer } from '../../src/limits/token-count.js'
 import { metricValue } from '../helpers/metrics.js'
 import { startMock } from '../helpers/mock.js'
-import { startRelay } from '../helpers/relay.js'
+import { eventually, startRelay } from '../helpers/relay.js'
 import { withinOneWindow } from '../helpers/windows.js'
 
 // Issue 3, points 2 and 3: token quotas (TPM/TPD) reserve an estimate, settle with the real usage,
@@ -147,14 +147,26 @@ test('50 concurrent requests of 100 tokens on a 1,000-token budget: exactly 10 a
   await withinOneWindow()
   const mock = await startMock(t)
   const relay = await startRelay(t, { limits: { tokens: [{ limit: '1000/hour', per: 'global' }] }, routes: [{ path: '/', upstreams: [{ url: mock.url }] }] })
-  // The answers are held back so that no settlement gives tokens back while the 50 are decided.
-  const body = { max_tokens: 100 - promptEstimate, mock: { headersDelayMs: 400 } }
-  const answers = await Promise.all(Array.from({ length: 50 }, (_, index) => chat(relay.url, body, {}, `client-${index}`)))
-  const admitted = answers.filter((answer) => answer.status === 200).length
-  assert.equal(admitted, 10)
-  assert.equal(answers.filter((answer) => answer.status === 429).length, 40)
-  assert.equal(mock.requests.length, 10)
+  // The admitted requests hang at the upstream until the client leaves, so no settlement gives tokens
+  // back while the 50 are decided, however slowly a busy machine decides them.
+  const leave = new AbortController()
+  const body = JSON.stringify({ model: 'gpt-4o-mini', messages, max_tokens: 100 - promptEstimate, mock: { fault: 'hang' } })
+  const statuses: number[] = []
+  const sent = Array.from({ length: 50 }, (_, index) =>
+    request(`${relay.url}/v1/chat/completions`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer client-${index}` }, signal: leave.signal }).then(
+      async (answer) => {
+        statuses.push(answer.statusCode)
+        await answer.body.dump()
+      },
+      () => undefined,
+    ),
+  )
+  await eventually(() => statuses.length === 40 && mock.requests.length === 10, 30_000)
+  assert.ok(statuses.every((status) => status === 429), `the refused get 429 (${statuses.join(' ')})`)
   assert.equal(await metricValue(relay.url, 'llm_relay_rate_limited_total', { kind: 'tokens' }), 40)
+  assert.equal(mock.requests.length, 10, 'exactly 10 admitted reached the upstream')
+  leave.abort()
+  await Promise.all(sent)
 })
 
 test('a failed request gives its whole reservation back; requests without a JSON body are not counted', async (t) => {

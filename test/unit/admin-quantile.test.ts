@@ -41,6 +41,11 @@ describe('histogramQuantile', () => {
     assert.equal(histogramQuantile(0.25, buckets([-1, 5], [1, 10], [Infinity, 10])), -1)
   })
 
+  test('q = 0 passes over empty buckets (0 / 0 is no latency): the first one with observations, or the last finite bound', () => {
+    assert.equal(histogramQuantile(0, buckets([0.005, 0], [0.01, 0], [Infinity, 1])), 0.01)
+    assert.equal(histogramQuantile(0, buckets([0.005, 0], [0.01, 2], [Infinity, 2])), 0.005)
+  })
+
   test('every observation in one bucket: interpolated across that bucket', () => {
     const one = buckets([0.005, 0], [0.01, 0], [0.025, 4], [0.05, 4], [Infinity, 4])
     assert.ok(Math.abs(histogramQuantile(0.5, one)! - 0.0175) < 1e-12)

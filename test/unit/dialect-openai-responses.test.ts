@@ -16,6 +16,8 @@ import type { ClientError } from '../../src/dialects/types.js'
 // invariant R (translation.md §8), and the official openai SDK reading what the writer writes.
 
 const read = (json: Record<string, unknown>): ChatRequest => openaiResponses.readRequest(json, 'upstream-model')
+/** What a provider's dropped or refused chat field is called in a Responses request. */
+const responsesNames = { messages: 'input', max_tokens: 'max_output_tokens', response_format: 'text.format', verbosity: 'text.verbosity', reasoning_effort: 'reasoning.effort' }
 
 function refused(json: Record<string, unknown>, code: string, param: string, words?: RegExp): void {
   assert.throws(
@@ -91,12 +93,14 @@ describe('openai-responses request', () => {
       reasoningEffort: 'high',
       user: 'user-7',
       extra: { verbosity: 'low' },
-      dropped: ['reasoning.summary', 'store', 'include', 'prompt_cache_key'],
+      // store: false is what a stateless gateway does anyway: not named.
+      dropped: ['reasoning.summary', 'include', 'prompt_cache_key'],
+      clientNames: { ...responsesNames, user: 'safety_identifier' },
     })
   })
 
   it('a string input is one user message; no instructions, no system message; nothing dropped', () => {
-    assert.deepEqual(read({ model: 'm', input: 'Hi' }), { model: 'upstream-model', messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }], stream: false, includeUsage: false, extra: {} })
+    assert.deepEqual(read({ model: 'm', input: 'Hi' }), { model: 'upstream-model', messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }], stream: false, includeUsage: false, extra: {}, clientNames: responsesNames })
   })
 
   it('messages without a type, string contents, system and refusal parts, user as a fallback for safety_identifier', () => {

@@ -17,8 +17,9 @@ export function histogramQuantile(q: number, buckets: readonly Bucket[]): number
   if (q < 0) return -Infinity
   if (q > 1) return Infinity
   let rank = q * total.count
-  // As Prometheus's sort.Search over every bucket but +Inf: the first whose count reaches the rank.
-  let index = buckets.findIndex((bucket, at) => at < buckets.length - 1 && bucket.count >= rank)
+  // As Prometheus's sort.Search over every bucket but +Inf: the first whose count reaches the rank; a
+  // bucket with nothing in it up to there is passed over (q = 0 would otherwise interpolate 0 / 0).
+  let index = buckets.findIndex((bucket, at) => at < buckets.length - 1 && bucket.count >= rank && bucket.count > 0)
   if (index === -1) index = buckets.length - 1
   if (index === buckets.length - 1) return buckets[buckets.length - 2]!.le
   const bucket = buckets[index]!

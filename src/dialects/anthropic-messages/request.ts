@@ -45,7 +45,17 @@ export function readMessagesRequest(json: Json, model: string): ChatRequest {
   if (!absent(json.output_config)) readOutputConfig(json.output_config, request)
   const dropped = Object.keys(json).filter((field) => !read.has(field) && !absent(json[field]))
   if (dropped.length > 0) request.dropped = dropped
+  request.clientNames = isObject(json.output_config) && !absent(json.output_config.effort) ? { ...clientNames, reasoning_effort: 'output_config.effort' } : clientNames
   return request
+}
+
+/** Chat's names of the fields a provider may drop or refuse, as an Anthropic client sent them. */
+const clientNames: Readonly<Record<string, string>> = {
+  stop: 'stop_sequences',
+  user: 'metadata.user_id',
+  response_format: 'output_config.format',
+  reasoning_effort: 'thinking',
+  parallel_tool_calls: 'tool_choice.disable_parallel_tool_use',
 }
 
 function maxTokens(value: unknown): number {

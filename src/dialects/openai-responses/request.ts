@@ -3,7 +3,7 @@ import { absent, bad, isObject, unsupported, type Json, number, positiveInteger 
 import { readInput } from './input.js'
 
 /** Fields read into a ChatRequest slot (or refused below); every other field set is named in `dropped`. */
-const read = new Set(['model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'max_output_tokens', 'temperature', 'top_p', 'text', 'reasoning', 'user', 'safety_identifier', 'stream', 'previous_response_id', 'conversation', 'background'])
+const read = new Set(['model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'max_output_tokens', 'temperature', 'top_p', 'text', 'reasoning', 'user', 'safety_identifier', 'stream', 'store', 'previous_response_id', 'conversation', 'background'])
 
 const stateless = 'the gateway is stateless and keeps no responses, so send the whole conversation in input (Codex does) with store: false.'
 
@@ -35,7 +35,17 @@ export function readResponsesRequest(json: Json, model: string): ChatRequest {
   if (typeof user === 'string') request.user = user
   for (const field in json) if (!read.has(field) && !absent(json[field])) dropped.push(field)
   if (dropped.length > 0) request.dropped = dropped
+  request.clientNames = typeof json.safety_identifier === 'string' ? { ...clientNames, user: 'safety_identifier' } : clientNames
   return request
+}
+
+/** Chat's names of the fields a provider may drop or refuse, as a Responses client sent them. */
+const clientNames: Readonly<Record<string, string>> = {
+  messages: 'input',
+  max_tokens: 'max_output_tokens',
+  response_format: 'text.format',
+  verbosity: 'text.verbosity',
+  reasoning_effort: 'reasoning.effort',
 }
 
 /** The fields that need OpenAI to remember something between requests. */

@@ -101,11 +101,13 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
     prepared = upstream.provider.prepare(request, upstream)
   } catch (error) {
     // A request this provider cannot take (400) or an endpoint it does not serve: another upstream may.
-    if (error instanceof RelayError && error.status < 500) return error
+    if (error instanceof RelayError && error.status < 500) return inClientTerms(error, read.chat?.clientNames)
     throw error
   }
-  // What the client's dialect had no other API's place for is named as dropped, beside the provider's own.
-  const dropped = read.chat?.dropped !== undefined && read.chat.dropped.length > 0 ? [...read.chat.dropped, ...(prepared.dropped ?? [])] : prepared.dropped
+  // What the client's dialect had no other API's place for is named as dropped, beside the provider's own, each as the client called it.
+  const names = read.chat?.clientNames
+  const providerDropped = names === undefined || prepared.dropped === undefined ? prepared.dropped : prepared.dropped.map((field) => names[field] ?? field)
+  const dropped = read.chat?.dropped !== undefined && read.chat.dropped.length > 0 ? [...read.chat.dropped, ...(providerDropped ?? [])] : providerDropped
   const credential = chooseCredential(upstream, ctx.identity, runtime.clients)
   const headers = outboundHeaders(ctx.request.headers, {
     keepHeaders: upstream.keepHeaders,
@@ -216,6 +218,17 @@ async function attemptOnce(ctx: RelayContext, upstream: CompiledUpstream, remain
     health.inflight--
   }
   return 'relayed'
+}
+
+/**
+ * A provider's refusal of a field, named as the client sent it: a provider names the canonical
+ * (OpenAI chat) field, `response_format`, which a Responses client sent as `text.format`. Paths into
+ * the conversation (`messages[2]...`) are the canonical list's and stay as they are.
+ */
+function inClientTerms(error: RelayError, names: Readonly<Record<string, string>> | undefined): RelayError {
+  const renamed = error.param === undefined ? undefined : names?.[error.param]
+  if (renamed === undefined) return error
+  return new RelayError(error.code, error.message.replaceAll(`'${error.param}'`, `'${renamed}'`), { param: renamed, ...(error.headers !== undefined && { headers: error.headers }) })
 }
 
 /** The upstream key is never shown, should an upstream's error message echo it. */

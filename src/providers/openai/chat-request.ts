@@ -9,7 +9,7 @@ type Json = Record<string, unknown>
  * dialect reports usage at its end, and nothing else gives the real count. Reasoning a client sends
  * back is not: OpenAI-compatible servers refuse it or read it as text.
  */
-export function chatCompletionsBody(chat: ChatRequest, askUsage: boolean): Json {
+export function chatCompletionsBody(chat: ChatRequest, askUsage: boolean, dropped: string[]): Json {
   const body: Json = { model: chat.model, messages: chat.messages.map(message) }
   if (chat.stream) {
     body.stream = true
@@ -34,9 +34,17 @@ export function chatCompletionsBody(chat: ChatRequest, askUsage: boolean): Json 
   }
   if (chat.reasoningEffort !== undefined) body.reasoning_effort = chat.reasoningEffort
   if (chat.user !== undefined) body.user = chat.user
-  for (const field in chat.extra) if (chat.extra[field] !== undefined && !(field in body)) body[field] = chat.extra[field]
+  // Other dialects' fields with a chat completions name (Responses' text.verbosity); the rest (Anthropic's top_k, which OpenAI refuses) are named as dropped.
+  for (const field in chat.extra) {
+    if (chat.extra[field] === undefined || field in body) continue
+    if (chatFields.has(field)) body[field] = chat.extra[field]
+    else dropped.push(field)
+  }
   return body
 }
+
+/** Fields of `extra` that chat completions take as they are. */
+const chatFields: ReadonlySet<string> = new Set(['verbosity', 'seed', 'logit_bias', 'logprobs', 'top_logprobs', 'presence_penalty', 'frequency_penalty', 'service_tier', 'store', 'metadata', 'prediction', 'modalities', 'audio', 'web_search_options'])
 
 function toolChoice(choice: ToolChoice): unknown {
   return typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.name } }
@@ -49,7 +57,8 @@ function message(message: ChatMessage): Json {
     case 'user':
       return { role: 'user', content: content(message.content), ...(message.name !== undefined && { name: message.name }) }
     case 'tool':
-      return { role: 'tool', tool_call_id: message.toolCallId, content: content(message.content) }
+      // Every OpenAI-compatible server takes a tool result as text; separate text blocks stay apart.
+      return { role: 'tool', tool_call_id: message.toolCallId, content: message.content.every((part) => part.type === 'text') ? message.content.map((part) => (part.type === 'text' ? part.text : '')).join('\n') : content(message.content) }
     case 'assistant': {
       const text = message.content.map((part) => part.text).join('')
       const out: Json = { role: 'assistant', content: text === '' && message.toolCalls.length > 0 ? null : text }
@@ -59,9 +68,10 @@ function message(message: ChatMessage): Json {
   }
 }
 
-/** Text alone as a string (every OpenAI-compatible server takes that); parts otherwise. */
+/** One text as a string (every OpenAI-compatible server takes that); parts otherwise, so that separate blocks stay separate. */
 function content(parts: readonly ContentPart[]): string | Json[] {
-  if (parts.every((part) => part.type === 'text')) return parts.map((part) => (part.type === 'text' ? part.text : '')).join('')
+  if (parts.length === 1 && parts[0]!.type === 'text') return parts[0]!.text
+  if (parts.length === 0) return ''
   return parts.map((part) => {
     if (part.type === 'text') return { type: 'text', text: part.text }
     if (part.type === 'image') return { type: 'image_url', image_url: { url: part.url, ...(part.detail !== undefined && { detail: part.detail }) } }

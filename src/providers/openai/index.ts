@@ -50,8 +50,9 @@ export function bindOpenAI(settings: OpenAISettings): UpstreamProvider {
 /** A request of another dialect as a chat completion at `path` (for `model`, when it is not the request's: Azure's deployment), its answer read back into the answer stream. */
 export function translatedToChat(request: AttemptRequest, path: string, askUsage: boolean, model?: string): PreparedAttempt {
   const chat = request.chat()
-  const body = chatCompletionsBody(model === undefined || model === chat.model ? chat : { ...chat, model }, askUsage)
-  return { method: 'POST', path, body: JSON.stringify(body), headers: jsonHeaders, answer: chatTranslation }
+  const dropped: string[] = []
+  const body = chatCompletionsBody(model === undefined || model === chat.model ? chat : { ...chat, model }, askUsage, dropped)
+  return { method: 'POST', path, body: JSON.stringify(body), headers: jsonHeaders, dropped, answer: chatTranslation }
 }
 
 const jsonHeaders: Readonly<Record<string, string>> = { 'content-type': 'application/json' }
