@@ -98,7 +98,7 @@ export function translatingSink(output: RelayOutput, translation: AnswerTranslat
     }
   }
 
-  // A plain answer is read whole, then written as one chat completion.
+  // A plain answer is read whole, then written as one answer of the client's dialect.
   const assembler = meter?.assembler ?? new ChatAssembler()
   const listener: AnswerListener = meter === undefined ? assembler : meter.assembler !== undefined ? meter : fanOut(meter, assembler)
   const decoder = translation.decoder({ stream: false, listener: clientIds(listener), fail })

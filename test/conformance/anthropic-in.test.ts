@@ -7,6 +7,7 @@ import type { ConfigInput } from '../../src/config/schema.js'
 import type { MockRequest, MockUpstream } from '../../src/mock-upstream/index.js'
 import type { RequestRecord } from '../../src/records/record.js'
 import { createRecordStore } from '../../src/storage/record-store.js'
+import { metricValue } from '../helpers/metrics.js'
 import { startMock } from '../helpers/mock.js'
 import { readText } from '../helpers/read-body.js'
 import { eventually, startRelay, type TestRelay } from '../helpers/relay.js'
@@ -1059,5 +1060,35 @@ describe('anthropic in: everything else applies', () => {
     checkEnvelope(refused.error, 'rate_limit_error')
     assert.ok(refused.headers.get('retry-after') !== null, 'retry-after')
     assert.equal(mock.requests.length, 2)
+  })
+})
+
+describe('anthropic in: failover across providers', () => {
+  test('an OpenAI upstream that is overloaded, then an Anthropic one: the same Claude Code request is translated for the first and passed through to the second; metrics count it once', async (t) => {
+    const failing = await startMock(t, { behaviour: { status: 503 } })
+    const anthropic = await startMock(t)
+    const relay = await startRelay(t, { routes: [{ path: '/', upstreams: [{ ...openaiCase.upstream(failing.url, KEY), name: 'openai-first' }, { ...anthropicCase.upstream(anthropic.url, KEY), name: 'claude-second' }] }] })
+    const client = new Anthropic({ apiKey: CLIENT, baseURL: relay.url, maxRetries: 0 })
+    const body = { model: MODEL, max_tokens: 64, messages: [user('hello')] }
+    const answer = await client.messages.create(body)
+    assert.equal(answer.content[0]?.type, 'text')
+    assert.equal(failing.requests.length, 1)
+    assert.match(failing.requests[0]!.url, /\/chat\/completions$/, 'the first upstream got chat completions')
+    assert.equal(anthropic.requests.length, 1)
+    assert.deepEqual(JSON.parse(anthropic.requests[0]!.body.toString()), body, 'the second got the client\'s own request')
+    // Counted when the gateway finishes the request, around when the client has its end: read until it is.
+    let counted = 0
+    for (let tries = 0; tries < 300 && counted === 0; tries++) counted = await metricValue(relay.url, 'llm_relay_requests_total', { route: '/', upstream: 'claude-second', model: MODEL, status: '200' })
+    assert.equal(counted, 1)
+
+    // And the other way round: Anthropic overloaded (529), then OpenAI, translated.
+    const overloaded = await startMock(t, { behaviour: { status: 529 } })
+    const openai = await startMock(t)
+    const second = await startRelay(t, { routes: [{ path: '/', upstreams: [anthropicCase.upstream(overloaded.url, KEY), openaiCase.upstream(openai.url, KEY)] }] })
+    const streamed = await new Anthropic({ apiKey: CLIENT, baseURL: second.url, maxRetries: 0 }).messages.stream(body).finalMessage()
+    assert.equal(streamed.stop_reason, 'end_turn')
+    assert.equal(overloaded.requests.length, 1)
+    assert.equal(openai.requests.length, 1)
+    assert.equal(JSON.parse(openai.requests[0]!.body.toString()).stream_options?.include_usage, true)
   })
 })
