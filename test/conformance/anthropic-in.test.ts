@@ -10,6 +10,7 @@ import { createRecordStore } from '../../src/storage/record-store.js'
 import { metricValue } from '../helpers/metrics.js'
 import { startMock } from '../helpers/mock.js'
 import { readText } from '../helpers/read-body.js'
+import { rejection } from '../helpers/rejection.js'
 import { eventually, startRelay, type TestRelay } from '../helpers/relay.js'
 import { withinOneWindow } from '../helpers/windows.js'
 import { anthropicEvents, checkAnthropicStream } from './anthropic-stream-check.js'
@@ -165,15 +166,6 @@ async function rawMessages(
   return { status: answer.statusCode, headers: answer.headers, ...(await readText(answer.body)) }
 }
 
-/** The error a promise rejects with (the test fails if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  assert.fail('expected the call to fail')
-}
 
 /** Anthropic's error envelope, checked: `{ type: 'error', error: { type, message } }`. */
 function checkEnvelope(body: unknown, type: string): void {

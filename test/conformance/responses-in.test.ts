@@ -12,6 +12,7 @@ import { createRecordStore } from '../../src/storage/record-store.js'
 import { metricValue } from '../helpers/metrics.js'
 import { startMock } from '../helpers/mock.js'
 import { readText } from '../helpers/read-body.js'
+import { rejection } from '../helpers/rejection.js'
 import { eventually, startRelay, type TestRelay } from '../helpers/relay.js'
 import { withinOneWindow } from '../helpers/windows.js'
 import { anthropicCase, azureDatedCase, azureV1Case, geminiCase, openaiCase, replicateCase, type ProviderCase } from './cases.js'
@@ -85,15 +86,6 @@ async function postResponses(relay: TestRelay, body: object | string, headers: R
   return { status: answer.statusCode, headers: answer.headers, ...(await readText(answer.body)) }
 }
 
-/** The SDK's error, or a failure when the call succeeded. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  assert.fail('the call was expected to fail')
-}
 
 /** Everything the gateway does for a request (settling quotas, storing in the cache, queueing its record) is done once none is in flight. */
 async function allFinished(relay: TestRelay): Promise<void> {

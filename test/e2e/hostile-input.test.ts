@@ -66,7 +66,7 @@ test('issue 13.1: a multipart form that ends early gets 400 naming the form, and
   const port = await freePort()
   // Its own process: an 'error' event nobody listens to ends the process, which a test runner would hide.
   const cli = startCli(t, ['run', '--config', 'relay.yaml', '--host', '127.0.0.1', '--port', String(port)], { cwd: dir, entry: 'src' })
-  await cli.waitFor(/backends/, 15_000)
+  await cli.waitFor(/backends/, 60_000)
   const url = `http://127.0.0.1:${port}`
   const forms: Record<string, { contentType: string; body: string }> = {
     'a file part that simply ends': { contentType: `multipart/form-data; boundary=${boundary}`, body: formHead + filePart },

@@ -81,7 +81,7 @@ routes:
     UPSTREAM_KEY_3: canary.upstream3,
   }
   const cli = startCli(t, ['run', '--config', configFile], { cwd: dir, env, entry: 'src' })
-  await cli.waitFor(/keys .*forward keys/, 8000)
+  await cli.waitFor(/keys .*forward keys/, 60_000)
   const base = `http://127.0.0.1:${port}`
 
   // Everything any client received.
@@ -127,7 +127,7 @@ routes:
 
   // 5. A broken config edit that puts a key where a list belongs: refused, logged without the key.
   writeFileSync(configFile, config.replace(`keys: ['\${UPSTREAM_KEY_3}'] }\n  - path: /solo`, `keys: '\${UPSTREAM_KEY_3}' }\n  - path: /solo`))
-  await cli.waitFor(/config reload refused/, 8000)
+  await cli.waitFor(/config reload refused/, 60_000)
 
   // The traffic really used the canaries (a grep that finds nothing must not be a grep of nothing).
   assert.deepEqual(bad.requests.map((entry) => entry.headers.authorization).slice(0, 1), [`Bearer ${canary.upstream}`])

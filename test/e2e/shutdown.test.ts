@@ -28,7 +28,7 @@ async function startGatewayProcess(t: TestContext, upstreamUrl: string, serverYa
     `server:\n  host: 127.0.0.1\n  port: ${port}\n${serverYaml}routes:\n  - path: /\n    upstreams:\n      - { name: mock, url: '${upstreamUrl}', keys: [sk-shutdown] }\n`,
   )
   const cli = startCli(t, ['run', '--config', 'config.yaml'], { cwd: dir, entry: 'src' })
-  await cli.waitFor(/keys .*forward keys/, 15_000)
+  await cli.waitFor(/keys .*forward keys/, 60_000)
   return Object.assign(cli, { url: `http://127.0.0.1:${port}`, port })
 }
 

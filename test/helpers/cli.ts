@@ -26,29 +26,40 @@ export interface Cli {
   exit: Promise<CliExit>
   /** Resolves with stdout once it matches; rejects if the process exits first or time runs out. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>
+  /** Sends a signal to the CLI (to its whole process group under npx). */
+  kill(signal: NodeJS.Signals): void
 }
 
 export interface StartCliOptions {
   cwd: string
   /** Added to a clean environment (PATH and HOME only): nothing of ours (PORT, LLM_RELAY_*, …) leaks into the child. */
   env?: Record<string, string>
-  /** bin: `node bin/llm-relay.js` (the package's bin, on the built dist/); src: the CLI's main() from src/ through tsx, no build needed. */
-  entry: 'bin' | 'src'
+  /**
+   * bin: `node bin/llm-relay.js` (the package's bin, on the built dist/); src: the CLI's main() from
+   * src/ through tsx, no build needed; npx: `npx --no-install llm-relay` in `cwd`, where the package is
+   * installed (its own process group, so that the gateway under npx is stopped with it).
+   */
+  entry: 'bin' | 'src' | 'npx'
 }
 
-function entryArgs(entry: StartCliOptions['entry']): string[] {
-  if (entry === 'bin') return [bin]
+function entryCommand(entry: StartCliOptions['entry']): [string, string[]] {
+  if (entry === 'npx') return ['npx', ['--no-install', 'llm-relay']]
+  if (entry === 'bin') return [process.execPath, [bin]]
   const code = `import(${JSON.stringify(cliEntry)}).then((cli) => cli.main(['node', 'llm-relay', ...process.argv.slice(1)]))`
-  return ['--import', tsx, '-e', code, '--']
+  return [process.execPath, ['--import', tsx, '-e', code, '--']]
 }
 
 /** The CLI in a child process, stdout and stderr captured; stopped in t.after (SIGTERM, then SIGKILL after 3 s). */
 export function startCli(t: TestContext, args: string[], options: StartCliOptions): Cli {
-  const child = spawn(process.execPath, [...entryArgs(options.entry), ...args], {
+  const [command, entryArgs] = entryCommand(options.entry)
+  const group = options.entry === 'npx'
+  const child = spawn(command, [...entryArgs, ...args], {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: group,
   })
+  const signal = (name: NodeJS.Signals) => (group && child.pid !== undefined ? process.kill(-child.pid, name) : child.kill(name))
   let out = ''
   let err = ''
   let all = ''
@@ -68,8 +79,8 @@ export function startCli(t: TestContext, args: string[], options: StartCliOption
   void exit.then(() => (exited = true))
   t.after(async () => {
     if (exited || child.exitCode !== null || child.signalCode !== null) return
-    child.kill('SIGTERM')
-    const killer = setTimeout(() => child.kill('SIGKILL'), 3000)
+    signal('SIGTERM')
+    const killer = setTimeout(() => signal('SIGKILL'), 3000)
     await exit
     clearTimeout(killer)
   })
@@ -79,7 +90,8 @@ export function startCli(t: TestContext, args: string[], options: StartCliOption
     stderr: () => err,
     output: () => all,
     exit,
-    async waitFor(pattern, timeoutMs = 10_000) {
+    kill: signal,
+    async waitFor(pattern, timeoutMs = 60_000) {
       const start = Date.now()
       while (!pattern.test(out)) {
         if (exited) throw new Error(`the CLI exited before printing ${pattern}:\nstdout: ${out}\nstderr: ${err}`)
