@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { request } from 'undici'
+import { loadConfig } from '../../src/config/load.js'
 import { startCli } from '../helpers/cli.js'
 
 // Issue 17 point 3: the package installs and runs anywhere. `npm pack` of the built checkout (npm ci
@@ -41,11 +42,30 @@ interface Packed {
   files: { path: string }[]
 }
 
+/** The two commands the Dockerfile runs too (test below): packing the built checkout, and installing the tarball. */
+const packArgs = ['pack', '--ignore-scripts']
+const installArgs = ['install', '--omit=dev', '--no-audit', '--no-fund']
+
+test('the Dockerfile packs and installs the package with the same commands as this test, runs it as a non-root user with /data as a volume, a health check and SIGTERM straight to node', () => {
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8')
+  assert.ok(dockerfile.includes(`npm ${packArgs.join(' ')}`), 'npm pack --ignore-scripts')
+  assert.ok(dockerfile.includes(`npm ${installArgs.join(' ')} /pkg/llm-relay-gateway-*.tgz`), 'npm install --omit=dev of the tarball')
+  assert.match(dockerfile, /^USER node$/m)
+  assert.match(dockerfile, /^VOLUME \/data$/m)
+  assert.match(dockerfile, /^HEALTHCHECK .*\/healthz/m)
+  // Exec form: node is PID 1 and gets SIGTERM itself, no shell in between.
+  assert.match(dockerfile, /^ENTRYPOINT \["node", /m)
+  // The config compose.yaml mounts is one the gateway takes: Redis for limits and cache, PostgreSQL for records.
+  const { config } = loadConfig({ file: join(root, 'deploy', 'relay.compose.yaml'), env: { OPENAI_API_KEY: 'sk-compose' } })
+  assert.equal(config.records.backend, 'postgres')
+  assert.match(readFileSync(join(root, 'compose.yaml'), 'utf8'), /relay\.compose\.yaml:\/config\/relay\.yaml/)
+})
+
 test('npm pack → npm install --omit=dev in an empty folder → npx llm-relay run, mock, check, logs, convert and the web UI work there', { timeout: 600_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'llm-relay-package-'))
   t.after(() => rmSync(dir, { recursive: true, force: true }))
   // --ignore-scripts: the checkout's dist/ is packed as built (a build here would pull dist/ from under the other tests).
-  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: root, env: { ...process.env }, maxBuffer: 64 * 1024 * 1024 })
+  const { stdout } = await run('npm', [...packArgs, '--json', '--pack-destination', dir], { cwd: root, env: { ...process.env }, maxBuffer: 64 * 1024 * 1024 })
   const [packed] = JSON.parse(stdout) as Packed[]
   assert.ok(packed !== undefined)
   t.diagnostic(`package: ${packed.filename}, ${(packed.size / 1024).toFixed(0)} KB packed, ${(packed.unpackedSize / 1024).toFixed(0)} KB unpacked, ${packed.entryCount} files`)
@@ -56,7 +76,7 @@ test('npm pack → npm install --omit=dev in an empty folder → npx llm-relay r
 
   const app = join(dir, 'app')
   await run('mkdir', [app])
-  await run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', join(dir, packed.filename)], { cwd: app, env: { ...process.env }, maxBuffer: 64 * 1024 * 1024 })
+  await run('npm', [...installArgs, join(dir, packed.filename)], { cwd: app, env: { ...process.env }, maxBuffer: 64 * 1024 * 1024 })
   for (const tool of ['typescript', 'tsx', 'esbuild', 'eslint']) assert.equal(existsSync(join(app, 'node_modules', tool)), false, `${tool} is not installed`)
 
   const version = await run('npx', ['--no-install', 'llm-relay', '--version'], { cwd: app, env })
