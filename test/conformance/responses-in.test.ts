@@ -9,7 +9,7 @@ import { estimatePromptTokens, loadTokenizer } from '../../src/limits/token-coun
 import type { MockRequest, MockUpstream } from '../../src/mock-upstream/index.js'
 import type { RequestRecord } from '../../src/records/record.js'
 import { createRecordStore } from '../../src/storage/record-store.js'
-import { metricValue } from '../helpers/metrics.js'
+import { allFinished } from '../helpers/metrics.js'
 import { startMock } from '../helpers/mock.js'
 import { readText } from '../helpers/read-body.js'
 import { rejection } from '../helpers/rejection.js'
@@ -87,15 +87,6 @@ async function postResponses(relay: TestRelay, body: object | string, headers: R
 }
 
 
-/** Everything the gateway does for a request (settling quotas, storing in the cache, queueing its record) is done once none is in flight. */
-async function allFinished(relay: TestRelay): Promise<void> {
-  let inFlight = -1
-  for (let tries = 0; tries < 250 && inFlight !== 0; tries++) {
-    inFlight = await metricValue(relay.url, 'llm_relay_requests_in_flight')
-    if (inFlight !== 0) await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  assert.equal(inFlight, 0)
-}
 
 const providers: ProviderCase[] = [openaiCase, azureDatedCase, azureV1Case, anthropicCase, geminiCase, replicateCase]
 
@@ -582,9 +573,9 @@ describe('responses passthrough: an openai upstream with responsesApi: true', ()
     const estimate = estimatePromptTokens({ model: MODEL, input })
     const { data: plain, response: head } = await client.responses.create({ model: MODEL, input }).withResponse()
     assert.equal(Number(head.headers.get('x-ratelimit-remaining-tokens')), 100_000 - estimate)
-    await allFinished(relay)
+    await allFinished(relay.url)
     const streamed = await client.responses.stream({ model: MODEL, input }).finalResponse()
-    await allFinished(relay)
+    await allFinished(relay.url)
     const { response: third } = await client.responses.create({ model: MODEL, input }).withResponse()
     assert.equal(Number(third.headers.get('x-ratelimit-remaining-tokens')), 100_000 - plain.usage!.total_tokens - streamed.usage!.total_tokens - estimate)
     const store = createRecordStore({ backend: 'sqlite', path: join(relay.dir, 'data', 'records.sqlite') })
@@ -683,10 +674,10 @@ describe('responses in: what else the gateway does applies', () => {
     }
     const first = await ask(false, 100)
     assert.equal(first.remaining, 100_000 - (estimate + 100))
-    await allFinished(relay)
+    await allFinished(relay.url)
     const second = await ask(true, 50)
     assert.equal(second.remaining, 100_000 - first.used - (estimate + 50), 'the first request cost its usage')
-    await allFinished(relay)
+    await allFinished(relay.url)
     const third = await ask(false, 10)
     assert.equal(third.remaining, 100_000 - first.used - second.used - (estimate + 10), 'the streamed one too')
   })
@@ -728,7 +719,7 @@ describe('responses in: what else the gateway does applies', () => {
       const { client, relay, generations } = await setup(t, provider, { route: { cache: { mode: 'always' } } })
       const { data: first, response: miss } = await client.responses.create({ model: MODEL, input: 'cache me' }).withResponse()
       assert.equal(miss.headers.get('x-relay-cache'), 'MISS')
-      await allFinished(relay)
+      await allFinished(relay.url)
       const { data: again, response: hit } = await client.responses.create({ model: MODEL, input: 'cache me' }).withResponse()
       assert.equal(hit.headers.get('x-relay-cache'), 'HIT', provider.name)
       assert.deepEqual(again, first)
@@ -736,7 +727,7 @@ describe('responses in: what else the gateway does applies', () => {
 
       const streamedMiss = await postResponses(relay, { input: 'cache me too', stream: true })
       assert.equal(streamedMiss.headers['x-relay-cache'], 'MISS')
-      await allFinished(relay)
+      await allFinished(relay.url)
       const streamedHit = await postResponses(relay, { input: 'cache me too', stream: true })
       assert.equal(streamedHit.headers['x-relay-cache'], 'HIT', provider.name)
       const replayed = checkResponsesStream(streamedHit.text, { model: MODEL, ended: 'completed' })

@@ -7,7 +7,7 @@ import { request } from 'undici'
 import { estimatePromptTokens, loadTokenizer } from '../../src/limits/token-count.js'
 import type { RequestRecord } from '../../src/records/record.js'
 import { createRecordStore } from '../../src/storage/record-store.js'
-import { metricValue } from '../helpers/metrics.js'
+import { allFinished, metricValue } from '../helpers/metrics.js'
 import { startMock } from '../helpers/mock.js'
 import { startRelay, type TestRelay } from '../helpers/relay.js'
 import { withinOneWindow } from '../helpers/windows.js'
@@ -21,15 +21,6 @@ await loadTokenizer()
 
 const messages = [{ role: 'user' as const, content: 'Say hello through another provider.' }]
 
-/** Everything the gateway does for a request (settling quotas, queueing its record) is done once none is in flight. */
-async function allFinished(relay: TestRelay): Promise<void> {
-  let inFlight = -1
-  for (let tries = 0; tries < 250 && inFlight !== 0; tries++) {
-    inFlight = await metricValue(relay.url, 'llm_relay_requests_in_flight')
-    if (inFlight !== 0) await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  assert.equal(inFlight, 0)
-}
 
 async function records(relay: TestRelay, count: number): Promise<RequestRecord[]> {
   const store = createRecordStore({ backend: 'sqlite', path: join(relay.dir, 'data', 'records.sqlite') })
@@ -99,7 +90,7 @@ test('a translated answer is cached and replayed plain and streamed, in OpenAI\'
   const tools = [{ type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object' } } }]
   const { data: first, response } = await client.chat.completions.create({ model: 'claude-x', messages, tools }, { headers: { 'x-mock-reasoning': 'true' } }).withResponse()
   assert.equal(response.headers.get('x-relay-cache'), 'MISS')
-  await allFinished(relay)
+  await allFinished(relay.url)
   const { data: again, response: hit } = await client.chat.completions.create({ model: 'claude-x', messages, tools }).withResponse()
   assert.equal(hit.headers.get('x-relay-cache'), 'HIT')
   assert.deepEqual(again.choices, first.choices)
@@ -137,10 +128,10 @@ test('token quotas are settled with the translated usage (streamed too, where An
   }
   const first = await chat(false, 100)
   assert.equal(first.remaining, 100_000 - (estimate + 100))
-  await allFinished(relay)
+  await allFinished(relay.url)
   const second = await chat(true, 50)
   assert.equal(second.remaining, 100_000 - first.used - (estimate + 50), 'the first request cost its translated usage')
-  await allFinished(relay)
+  await allFinished(relay.url)
   const third = await chat(false, 10)
   assert.equal(third.remaining, 100_000 - first.used - second.used - (estimate + 10), 'the streamed one too')
 })
@@ -170,7 +161,7 @@ test('secrets canary: provider keys appear in no answer, header, log, record or 
     const stream = await request(`${relay.url}${prefix}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-mock-stream-error': 'true' }, body: JSON.stringify({ model: 'm', messages, stream: true }) })
     outputs.push(await stream.body.text().catch(() => ''))
   }
-  await allFinished(relay)
+  await allFinished(relay.url)
   await records(relay, 9)
   await relay.shutdown()
   outputs.push(relay.logs.join('\n'))

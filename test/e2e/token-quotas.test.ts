@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'node:test'
 import OpenAI from 'openai'
 import { request } from 'undici'
 import { estimatePromptTokens, loadTokenizer } from '../../src/limits/token-count.js'
-import { metricValue } from '../helpers/metrics.js'
+import { allFinished, metricValue } from '../helpers/metrics.js'
 import { startMock } from '../helpers/mock.js'
 import { eventually, startRelay } from '../helpers/relay.js'
 import { withinOneWindow } from '../helpers/windows.js'
@@ -32,8 +31,6 @@ async function chat(url: string, body: Record<string, unknown>, headers: Record<
   return { status: answer.statusCode, headers: answer.headers, text: await answer.body.text() }
 }
 
-/** Settlement runs when the gateway finishes the request, just after the client has the end of it. */
-const settled = () => sleep(50)
 
 /** The mock's usage for a prompt of `characters` and its default 3 chunks: ceil(chars/4) + 3. */
 const mockUsage = (characters: number) => Math.max(1, Math.ceil(characters / 4)) + 3
@@ -53,7 +50,7 @@ test('a request reserves prompt estimate + max_tokens, then is settled with the 
   assert.match(String(first.headers['x-ratelimit-reset-tokens']), /^(\d+m)?[\d.]+s$|^\d+ms$/)
   const used = (JSON.parse(first.text) as { usage: { total_tokens: number } }).usage.total_tokens
   assert.equal(used, mockUsage(messages[0]!.content.length))
-  await settled()
+  await allFinished(relay.url)
   // The reservation of the first became its real cost; the second reserves its own estimate.
   const second = await chat(relay.url, { max_tokens: 50 })
   assert.equal(remaining(second), 1000 - used - (promptEstimate + 50))
@@ -79,7 +76,7 @@ test('a stream is asked for its usage upstream; a client that did not ask sees n
   })
   const normalise = (text: string) => text.replace(/chatcmpl-mock-\d+/g, 'ID').replace(/"created":\d+/g, '"created":T')
   assert.equal(normalise(streamed.text), normalise(await direct.body.text()))
-  await settled()
+  await allFinished(relay.url)
   const next = await chat(relay.url, { max_tokens: 10 })
   assert.equal(remaining(next), 1000 - mockUsage(messages[0]!.content.length) - (promptEstimate + 10), 'settled with the usage the upstream reported')
 
@@ -108,7 +105,7 @@ test('without upstream usage the answer text is counted; upstreams with streamUs
     text += chunk.choices[0]?.delta.content ?? ''
   }
   assert.ok(text.length > 40, 'the stream carried text')
-  await settled()
+  await allFinished(relay.url)
   const next = await chat(relay.url, { max_tokens: 1 })
   const counted = 100000 - remaining(next) - (promptEstimate + 1) - promptEstimate
   const { countTextTokens } = await import('../../src/limits/token-count.js')
@@ -120,15 +117,24 @@ test('over a quota: 429 naming it, Retry-After and -tokens headers, no upstream 
   const mock = await startMock(t)
   const relay = await startRelay(t, { limits: { tokens: [{ limit: '1000/minute' }] }, routes: [{ path: '/', upstreams: [{ url: mock.url }] }] })
   const statuses: number[] = []
-  for (let index = 0; index < 3; index++) statuses.push((await chat(relay.url, { max_tokens: 400 })).status)
+  for (let index = 0; index < 3; index++) {
+    statuses.push((await chat(relay.url, { max_tokens: 400 })).status)
+    await allFinished(relay.url)
+  }
   // Settlement gives back most of each reservation; a big reservation in flight is what fills the quota.
   assert.deepEqual(statuses, [200, 200, 200])
-  const heavy = await Promise.all([chat(relay.url, { max_tokens: 600, mock: { headersDelayMs: 300 } }), (async () => {
-    await sleep(50)
-    return chat(relay.url, { max_tokens: 600 })
-  })()])
-  assert.equal(heavy[0].status, 200)
-  const refused = heavy[1]
+  // The big one holds its reservation at the upstream (which never answers) until the client leaves.
+  const leave = new AbortController()
+  const held = request(`${relay.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer client-a' },
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages, max_tokens: 600, mock: { fault: 'hang' } }),
+    signal: leave.signal,
+  }).catch(() => undefined)
+  await eventually(() => mock.requests.length === 4, 30_000)
+  const refused = await chat(relay.url, { max_tokens: 600 })
+  leave.abort()
+  await held
   assert.equal(refused.status, 429)
   assert.ok(Number(refused.headers['retry-after']) >= 1)
   assert.equal(refused.headers['x-ratelimit-limit-tokens'], '1000')
@@ -175,7 +181,7 @@ test('a failed request gives its whole reservation back; requests without a JSON
   const relay = await startRelay(t, { limits: { tokens: [{ limit: '1000/minute' }] }, routes: [{ path: '/', upstreams: [{ url: mock.url }] }] })
   const failed = await chat(relay.url, { max_tokens: 500 }, { 'x-mock-status': '500' })
   assert.equal(failed.status, 502)
-  await settled()
+  await allFinished(relay.url)
   const next = await chat(relay.url, { max_tokens: 100 })
   assert.equal(remaining(next), 1000 - (promptEstimate + 100), 'nothing of the failed request is counted')
   const models = await request(`${relay.url}/v1/models`, { headers: { authorization: 'Bearer client-a' } })

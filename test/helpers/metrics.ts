@@ -14,3 +14,16 @@ export async function metricValue(baseUrl: string, name: string, labels: Record<
   }
   return 0
 }
+
+/**
+ * Waits until the gateway has finished every request (llm_relay_requests_in_flight is 0): its finish
+ * step (token settlement, the cache, the record) runs around when the client has the end of the answer.
+ */
+export async function allFinished(baseUrl: string): Promise<void> {
+  let inFlight = -1
+  for (let tries = 0; tries < 500 && inFlight !== 0; tries++) {
+    inFlight = await metricValue(baseUrl, 'llm_relay_requests_in_flight')
+    if (inFlight !== 0) await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  if (inFlight !== 0) throw new Error(`requests still in flight: ${inFlight}`)
+}
