@@ -8,6 +8,7 @@ import type { RelayError } from '../errors.js'
 import type { TokenReservation } from '../limits/token-quotas.js'
 import type { Cancellable } from '../upstream/exchange.js'
 import type { TransportFailure } from '../upstream/errors.js'
+import { pathnameOf } from '../http/pathname.js'
 import { endpointOf, type Endpoint } from '../routing/endpoint.js'
 import type { CompiledRoute, CompiledUpstream } from '../routing/route-table.js'
 import type { Runtime } from '../runtime.js'
@@ -61,9 +62,11 @@ export class RelayContext {
   body: Buffer | undefined
   route!: CompiledRoute
   /** The request path without its query. */
-  pathname = ''
+  readonly pathname: string
   /** Which endpoint the path is, on openai routes ('other' elsewhere). */
   endpoint: Endpoint = 'other'
+  /** Which endpoint the path is, on any route: what the dialect is decided by, and the endpoint once an openai route is chosen. */
+  readonly pathEndpoint: Endpoint
   /** The API the client speaks, by the path it calls (on any route): how its request is read and its answers and errors are written. */
   readonly dialect: ClientDialect
   /** The path after the route prefix, with the query string. */
@@ -106,8 +109,9 @@ export class RelayContext {
     this.response = response
     this.method = request.method ?? 'GET'
     this.url = request.url ?? '/'
-    const query = this.url.indexOf('?')
-    this.dialect = dialectOf(endpointOf(query === -1 ? this.url : this.url.slice(0, query)))
+    this.pathname = pathnameOf(this.url)
+    this.pathEndpoint = endpointOf(this.pathname)
+    this.dialect = dialectOf(this.pathEndpoint)
   }
 
   /**

@@ -1,3 +1,4 @@
+import { isObject } from '../dialects/fields.js'
 import { SseSplitter } from '../upstream/sse.js'
 import type { AnswerDecoder } from './types.js'
 
@@ -86,9 +87,7 @@ export function parseJson(text: string): unknown {
   }
 }
 
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
+export { isObject }
 
 /** A token count from an upstream's usage: a finite non-negative number, else 0. */
 export function tokenCount(value: unknown): number {

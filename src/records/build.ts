@@ -16,7 +16,7 @@ export function buildRecord(ctx: RelayContext, usage: Usage | undefined, now = p
     id: ctx.id,
     time: Math.round(Date.now() - (now - ctx.startedAt)),
     method: ctx.method,
-    path: ctx.pathname || ctx.url.split('?')[0]!,
+    path: ctx.pathname,
     stream: ctx.stream,
     attempts: attemptsOf(ctx),
     status: ctx.clientGone && outcome.status === undefined ? 499 : (outcome.status ?? outcome.error?.status ?? 500),
