@@ -1,4 +1,5 @@
 import type { ChatMessage, ChatRequest, ContentPart, ToolChoice } from '../../chat/request.js'
+import { settleExtra } from '../fields.js'
 
 type Json = Record<string, unknown>
 
@@ -34,12 +35,8 @@ export function chatCompletionsBody(chat: ChatRequest, askUsage: boolean, droppe
   }
   if (chat.reasoningEffort !== undefined) body.reasoning_effort = chat.reasoningEffort
   if (chat.user !== undefined) body.user = chat.user
-  // Other dialects' fields with a chat completions name (Responses' text.verbosity); the rest (Anthropic's top_k, which OpenAI refuses) are named as dropped.
-  for (const field in chat.extra) {
-    if (chat.extra[field] === undefined || field in body) continue
-    if (chatFields.has(field)) body[field] = chat.extra[field]
-    else dropped.push(field)
-  }
+  // Other dialects' fields with a chat completions name (Responses' text.verbosity) go on; the rest (Anthropic's top_k, which OpenAI refuses) are named as dropped.
+  for (const [field, value] of Object.entries(settleExtra('openai', chat, chatFields, dropped))) if (!(field in body)) body[field] = value
   return body
 }
 
