@@ -22,7 +22,8 @@ function isGatewayEndpoint(url: string | undefined): boolean {
 }
 
 /** Builds the app without listening; the CLI and the tests both call it. */
-export function buildApp(holder: RuntimeHolder, state: AppState = { accepting: true }): FastifyInstance {
+/** `metricsText`: where /metrics comes from when not this process alone (a worker of `--workers` asks the primary for the sum). */
+export function buildApp(holder: RuntimeHolder, state: AppState = { accepting: true }, metricsText: () => Promise<{ contentType: string; body: string }> = () => holder.metrics.text()): FastifyInstance {
   const { logger } = holder.current
   const relay = createRelayListener(holder)
   const app = Fastify({
@@ -53,7 +54,7 @@ export function buildApp(holder: RuntimeHolder, state: AppState = { accepting: t
     if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
       throw new RelayError('RELAY_ERR_UNAUTHORIZED', 'The metrics need Authorization: Bearer <metrics.token>.')
     }
-    const { contentType, body } = await holder.metrics.text()
+    const { contentType, body } = await metricsText()
     return reply.type(contentType).send(body)
   }
   app.get('/metrics', metrics)

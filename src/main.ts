@@ -4,7 +4,8 @@ import { resolve } from 'node:path'
 import { buildApp, type AppState } from './app.js'
 import { loadConfig, type LoadedConfig, type LoadOptions } from './config/load.js'
 import { createLogger, type Logger } from './log.js'
-import { startReloader, type Reloader } from './reload.js'
+import { startReloader, type LocalReloader, type Reloader, type ReloadResult } from './reload.js'
+import type { Backends } from './backends.js'
 import { buildAdminApp } from './admin/app.js'
 import { resolveCredentials } from './admin/credentials.js'
 import { ConfigEditor } from './config/edit/apply.js'
@@ -18,7 +19,8 @@ export interface Gateway {
   loaded: LoadedConfig
   /** http://host:port the gateway listens on (127.0.0.1 when bound to every address). */
   url: string
-  reloader: Reloader
+  /** This process's own reloads (a worker's primary calls reloadOrExplain on it). */
+  reloader: LocalReloader
   /** The admin UI and API, when on: where they listen, and the file a generated admin password is in. */
   admin: { url: string; app: FastifyInstance; passwordFile: string | undefined } | undefined
   /** Stops accepting, lets requests in flight finish up to server.shutdownTimeout, then closes. */
@@ -29,6 +31,19 @@ export interface StartOptions extends LoadOptions {
   logger?: Logger
   /** Also handle SIGTERM/SIGINT by shutting down and exiting (the CLI does; tests do not). */
   handleSignals?: boolean
+  /** A worker of `--workers` (cluster/worker.ts): the primary's backends, reloads and metrics. */
+  worker?: WorkerHooks
+}
+
+/** What a worker of `--workers` gets from its primary instead of doing it itself. */
+export interface WorkerHooks {
+  backends: Backends
+  /** The admin UI's reloads, which the primary passes to every worker. */
+  reloadAll(reason: string): Promise<ReloadResult>
+  /** /metrics: the whole gateway's, summed by the primary. */
+  metricsText(): Promise<{ contentType: string; body: string }>
+  /** Whether this worker serves the admin UI (one does: its sessions and throttle live in one process). */
+  serveAdmin: boolean
 }
 
 /** Process entry for `llm-relay run`: load config, build the app, listen, reload, shut down on signals. */
@@ -37,14 +52,17 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
   const { config } = loaded
   const logger = options.logger ?? createLogger(config.log.level)
   mkdirSync(resolve(options.cwd ?? process.cwd(), config.dataDir), { recursive: true })
-  const holder = new RuntimeHolder(config, logger)
+  const { worker } = options
+  const holder = new RuntimeHolder(config, logger, worker?.backends)
   const state: AppState = { accepting: true }
-  const app = buildApp(holder, state)
+  const app = buildApp(holder, state, worker?.metricsText)
   await app.listen({ host: config.server.host, port: config.server.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : config.server.port
-  const reloader = startReloader(holder, options, loaded.file, logger)
-  const admin = config.admin === undefined ? undefined : await startAdmin(holder, reloader, loaded, options, logger, urlOf(config.server.host, port))
+  // A worker reloads when the primary says (it watches the file and takes SIGHUP for all).
+  const local = startReloader(holder, options, loaded.file, logger, { watch: worker === undefined })
+  const reloader: Reloader = worker === undefined ? local : { ...local, reloadOrExplain: (reason) => worker.reloadAll(reason) }
+  const admin = config.admin === undefined || worker?.serveAdmin === false ? undefined : await startAdmin(holder, reloader, loaded, options, logger, urlOf(config.server.host, port))
 
   let closing: Promise<void> | undefined
   const shutdown = (): Promise<void> => {
@@ -83,7 +101,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
     process.once('SIGTERM', onSignal)
     process.once('SIGINT', onSignal)
   }
-  return { app, holder, loaded, url: urlOf(config.server.host, port), reloader, admin, shutdown }
+  return { app, holder, loaded, url: urlOf(config.server.host, port), reloader: local, admin, shutdown }
 }
 
 /** http://host:port as a browser reaches it (127.0.0.1 when bound to every address). */

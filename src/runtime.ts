@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import type { Dispatcher } from 'undici'
 import { AnswerCache } from './cache/answer-cache.js'
-import { createNotifiers, type NoticeDispatcher } from './notify/index.js'
+import { ownBackends, type Backends, type NoticeSink } from './backends.js'
 import { openRecords, recordsKey, type RecordsRuntime } from './records/records-runtime.js'
 import type { RecordWriter } from './records/writer.js'
 import { ClientDirectory } from './access/client-keys.js'
@@ -15,8 +15,7 @@ import type { Logger } from './log.js'
 import { GatewayMetrics } from './metrics/metrics.js'
 import { HealthBook } from './routing/health.js'
 import { RouteTable, type CompiledRoute, type CompiledUpstream } from './routing/route-table.js'
-import { createCacheStore, type CacheStoreOptions } from './storage/cache-store.js'
-import { createCounterStore } from './storage/counter-store.js'
+import type { CacheStoreOptions } from './storage/cache-store.js'
 import type { CounterStore } from './storage/types.js'
 import { createDispatcher } from './upstream/client.js'
 import { KeptResource, type PreparedResource } from './kept-resource.js'
@@ -47,7 +46,7 @@ export interface Runtime {
   readonly corsOrigin: string | undefined
   readonly limits: LimitsRuntime | undefined
   /** Error notices, present when a receiver is configured (notify, or FEISHU_WEBHOOK / MATRIX_API). */
-  readonly notices: NoticeDispatcher | undefined
+  readonly notices: NoticeSink | undefined
   /** Request records, present unless records.backend is none. */
   readonly records: RecordsRuntime | undefined
   /** The answer cache, present when some route caches. */
@@ -83,13 +82,18 @@ export class RuntimeHolder {
   /** The record writer outlives reloads while records go to the same place. */
   readonly #records = new KeptResource<RecordsRuntime>((records) => this.retire(records.writer))
   /** Notices outlive reloads while their settings stay, so dedup and rate limits carry on. */
-  readonly #notices = new KeptResource<NoticeDispatcher>((dispatcher) => void dispatcher.close())
+  readonly #notices = new KeptResource<NoticeSink>((dispatcher) => void dispatcher.close())
   /** Writers a reload replaced, still writing what they hold: shutdown waits for them too. */
   private readonly retiredWriters = new Set<RecordWriter>()
   /** Records dropped by replaced writers that have closed: the dropped gauge counts the process's life. */
   private droppedByClosedWriters = 0
 
-  constructor(config: Readonly<Config>, logger: Logger) {
+  /** `backends`: where counters, cache, records and notices live (backends.ts); a worker of `--workers` gives the primary's. */
+  constructor(
+    config: Readonly<Config>,
+    logger: Logger,
+    private readonly backends: Backends = ownBackends,
+  ) {
     const health = new HealthBook(config.failover.cooldown)
     // An upstream going into cooldown is news for the operators (openai-api-route's notices, issue 5).
     health.on('cooldown', (id, untilMs, reason) => {
@@ -143,8 +147,8 @@ export class RuntimeHolder {
       const dispatcher = take(this.#dispatcher.prepare(`${config.proxy ?? ''} ${config.timeouts.connect}`, () => createDispatcher({ connectTimeout: config.timeouts.connect, proxy: config.proxy })))!
       const limits = this.limitsFor(config, logger, take)
       const cache = take(this.cacheFor(config, logger))
-      const records = take(this.#records.prepare(config.records.backend === 'none' ? undefined : recordsKey(config), () => openRecords(config, logger)))
-      const notices = take(this.#notices.prepare(JSON.stringify(config.notify ?? null), () => createNotifiers(config.notify, logger)))
+      const records = take(this.#records.prepare(config.records.backend === 'none' ? undefined : recordsKey(config), () => openRecords(config, logger, this.backends)))
+      const notices = take(this.#notices.prepare(JSON.stringify(config.notify ?? null), () => this.backends.notices(config, logger)))
       const runtime = build(config, logger, this.metrics, health, dispatcher, limits, cache, records, notices, this.requestWatch)
       return { runtime, commit: () => prepared.forEach((resource) => resource.commit()) }
     } catch (error) {
@@ -192,7 +196,7 @@ export class RuntimeHolder {
     const options = config.routes.some((route) => route.cache !== undefined && route.cache.mode !== 'off') ? cacheStoreOptions(config) : undefined
     return this.#answers.prepare(options === undefined ? undefined : JSON.stringify(options), () => {
       const watch = new BackendWatch(logger, cacheWatchMessages, this.metrics.cacheBackendErrors)
-      return new AnswerCache(createCacheStore(options!), this.metrics, watch)
+      return new AnswerCache(this.backends.cacheStore(options!), this.metrics, watch, this.backends.flights())
     })
   }
 
@@ -207,7 +211,7 @@ export class RuntimeHolder {
     const active = requests?.active === true || tokens !== undefined
     const key = limits === undefined || !active ? undefined : `${limits.backend} ${limits.backendTimeout} ${limits.onBackendError}`
     const counters = take(
-      this.#counters.prepare(key, () => ({ store: createCounterStore(limits!), watch: new BackendWatch(logger, limitsWatchMessages(limits!.onBackendError), this.metrics.limitBackendErrors) })),
+      this.#counters.prepare(key, () => ({ store: this.backends.counterStore(limits!), watch: new BackendWatch(logger, limitsWatchMessages(limits!.onBackendError), this.metrics.limitBackendErrors) })),
     )
     if (counters === undefined || limits === undefined || requests === undefined) return undefined
     return { config: limits, requests, tokens, store: counters.store, watch: counters.watch }
@@ -223,7 +227,7 @@ function build(
   limits: LimitsRuntime | undefined,
   cache: AnswerCache | undefined,
   records: RecordsRuntime | undefined,
-  notices: NoticeDispatcher | undefined,
+  notices: NoticeSink | undefined,
   requestWatch: RequestWatch,
 ): Runtime {
   return {

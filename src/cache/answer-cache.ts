@@ -1,6 +1,7 @@
 import type { GatewayMetrics } from '../metrics/metrics.js'
 import type { BackendWatch } from '../storage/backend-watch.js'
 import type { CacheStore } from '../storage/types.js'
+import { LocalFlights, type FlightBoard, type FlightClaim } from './flights.js'
 import { decodeEntry, encodeEntry, type CacheEntry } from './entry.js'
 
 export interface CachedAnswer {
@@ -11,16 +12,15 @@ export interface CachedAnswer {
 /**
  * The answer cache over one CacheStore: reads and writes that never fail a request (a backend in
  * trouble is a miss, logged once per interval and counted), and single flight: while one request
- * for a key is being answered upstream, identical requests in this process wait for it and replay
- * what it stored instead of calling the upstream too.
+ * for a key is being answered upstream, identical requests wait for it and replay what it stored
+ * instead of calling the upstream too (in this process, or in every worker with `--workers`).
  */
 export class AnswerCache {
-  private readonly inflight = new Map<string, Promise<void>>()
-
   constructor(
     readonly store: CacheStore,
     private readonly metrics: GatewayMetrics,
     private readonly watch: BackendWatch,
+    private readonly flights: FlightBoard = new LocalFlights(),
   ) {}
 
   async read(key: string): Promise<CachedAnswer | undefined> {
@@ -50,25 +50,13 @@ export class AnswerCache {
     }
   }
 
-  /** The answer in progress for this key, if another request is fetching it. */
-  pending(key: string): Promise<void> | undefined {
-    return this.inflight.get(key)
-  }
-
-  /** Marks this request as the one fetching `key`; the returned function ends that (call it once, always). */
-  lead(key: string): () => void {
-    let release!: () => void
-    const done = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    this.inflight.set(key, done)
-    return () => {
-      if (this.inflight.get(key) === done) this.inflight.delete(key)
-      release()
-    }
+  /** Single flight: lead the fetch of `key`, wait for the request that leads it, or neither (flights.ts). */
+  claim(key: string, mayLead: boolean): FlightClaim | Promise<FlightClaim> {
+    return this.flights.claim(key, mayLead)
   }
 
   async close(): Promise<void> {
+    this.flights.close()
     await this.store.close()
   }
 }

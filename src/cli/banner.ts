@@ -8,11 +8,15 @@ export function displayUrl(text: string): string {
 
 /** What `run` prints at start: where it listens, what it routes where, how many keys: never a key. */
 /** `listenUrl` undefined: a config check, which shows where `run` would listen. */
-export function renderBanner(loaded: LoadedConfig, listenUrl: string | undefined, version: string, admin?: { url: string; passwordFile: string | undefined }): string {
+/** `workers`: processes serving (run); a check leaves it out and shows the setting. */
+export function renderBanner(loaded: LoadedConfig, listenUrl: string | undefined, version: string, admin?: { url: string; passwordFile: string | undefined }, workers?: number): string {
   const { config } = loaded
   const bound = `${config.server.host}:${config.server.port === 0 ? 'any free port' : config.server.port}`
   const lines = [`llm-relay ${version}`, listenUrl === undefined ? `  would listen on ${bound}` : `  listening   ${listenUrl} (bound to ${bound})`]
   lines.push(`  config      ${loaded.file ?? '(no file)'} [${loaded.format}]`)
+  const setting = config.server.workers
+  if (workers !== undefined) lines.push(`  workers     ${workers === 1 ? '1 process' : `${workers} worker processes and a primary holding the embedded state`}`)
+  else lines.push(`  workers     ${setting === 'auto' ? 'auto (one per core)' : setting}`)
   // The admin password is never printed: where it is, when it was generated.
   if (admin !== undefined) lines.push(`  admin UI    ${admin.url}/ (${admin.passwordFile === undefined ? 'password from admin.password or LLM_RELAY_ADMIN_PASSWORD' : `password in ${admin.passwordFile}`})`)
   const routes = [...config.routes].sort((a, b) => b.path.length - a.path.length)

@@ -27,6 +27,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--data-dir <dir>', 'where the gateway writes its files (default ./data)').env('LLM_RELAY_DATA_DIR'))
     .option('--webui', 'serve the admin web UI and API on their own listener (default 127.0.0.1:8001; the config\'s admin section sets it)')
     .option('--admin-port <port>', 'port of the admin UI and API (default 8001)')
+    .addOption(new Option('-w, --workers <n>', 'worker processes on the one port: a number, or auto for one per core (default 1; server.workers)').env('LLM_RELAY_WORKERS'))
     .action(runCommand)
   program
     .command('check')

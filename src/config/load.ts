@@ -21,7 +21,7 @@ export interface LoadOptions {
   /** The file's text, to validate an edit with the same loader before it is written; read from the file otherwise. */
   text?: string
   /** Command-line flags; they beat env vars, which beat the file. */
-  overrides?: { host?: string; port?: number; dataDir?: string; webui?: boolean; adminPort?: number }
+  overrides?: { host?: string; port?: number; dataDir?: string; webui?: boolean; adminPort?: number; workers?: number | 'auto' }
 }
 
 export interface LoadedConfig {
@@ -119,6 +119,7 @@ function applyOverrides(input: ConfigInput, overrides: NonNullable<LoadOptions['
   const server = { ...input.server }
   if (overrides.host !== undefined) server.host = overrides.host
   if (port !== undefined) server.port = port
+  if (overrides.workers !== undefined) server.workers = overrides.workers
   // OpenAI-Forward's `--webui`: the admin UI with its defaults, unless the config sets its own.
   let admin = overrides.webui === true && input.admin === undefined ? {} : input.admin
   if (admin !== undefined && admin !== null && typeof admin === 'object' && overrides.adminPort !== undefined) admin = { ...admin, port: overrides.adminPort }

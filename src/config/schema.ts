@@ -134,6 +134,8 @@ export const configSchema = z.strictObject({
       cors: z.strictObject({ enabled: z.boolean().default(true), origin: z.string().default('*') }).prefault({}),
       /** How long SIGTERM waits for requests and streams in flight before exiting. */
       shutdownTimeout: duration.default(30_000),
+      /** Worker processes serving the one port (`auto`: one per core); more than 1 runs a primary that holds the embedded state. */
+      workers: z.union([z.number().int().min(1).max(256), z.literal('auto')]).default(1),
     })
     .prefault({}),
   /** Every file the gateway writes by default goes under it. */

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client'
 import { RequestObserver } from './observe.js'
 import { Tally } from './tally.js'
 
@@ -79,6 +79,8 @@ export class GatewayMetrics {
     help: 'Whether each upstream is in service (1) or cooling down after failures (0).',
     labelNames: ['upstream'] as const,
     registers: [this.registry],
+    // With --workers: out of service when any worker has it cooling down.
+    aggregator: 'min',
     collect: (): void => {
       this.upstreamUp.reset()
       for (const { upstream, up } of this.upstreamStatesSource()) this.upstreamUp.set({ upstream }, up ? 1 : 0)
@@ -165,12 +167,26 @@ export class GatewayMetrics {
     help: 'Config reloads by result: applied, or refused (the new config was broken; the running one stayed).',
     labelNames: ['result'] as const,
     registers: [this.registry],
+    // With --workers every worker applies the same reloads the primary does: the gateway's count is the highest.
+    aggregator: 'max',
+  })
+
+  /** With --workers: workers that died and were replaced (counted by the primary). */
+  readonly workerRestarts = new Counter({
+    name: 'llm_relay_worker_restarts_total',
+    help: 'Worker processes that exited unexpectedly and were replaced (with --workers).',
+    registers: [this.registry],
   })
 
   /** The Prometheus text of this gateway's metrics and the process's own. */
   async text(): Promise<{ contentType: string; body: string }> {
     const merged = Registry.merge([processRegistry(), this.registry])
     return { contentType: merged.contentType, body: await merged.metrics() }
+  }
+
+  /** The same as JSON, which prom-client's AggregatorRegistry sums over the processes of `--workers`. */
+  json(): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
+    return Registry.merge([processRegistry(), this.registry]).getMetricsAsJSON()
   }
 }
 

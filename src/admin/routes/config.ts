@@ -80,7 +80,7 @@ export function configRoutes(app: FastifyInstance, context: AdminContext): void 
     if (request.body.source === undefined && request.body.edits === undefined) throw new RelayError('RELAY_ERR_BAD_REQUEST', 'Send the whole document as `source`, or `edits`.')
     const ifMatch = request.headers['if-match']
     const written = editorOf().apply(request.body, typeof ifMatch === 'string' ? ifMatch : undefined)
-    const reloaded = context.reloader.reloadOrExplain('admin api')
+    const reloaded = await context.reloader.reloadOrExplain('admin api')
     context.logger.info({ address: request.ip, applied: reloaded.applied }, 'config changed through the admin API')
     const how = request.body.source !== undefined ? 'in the YAML editor' : `by ${request.body.edits!.length} edit${request.body.edits!.length === 1 ? '' : 's'}`
     await context.record({

@@ -31,12 +31,20 @@ export function serveFromCache(ctx: RelayContext): StageResult | Promise<StageRe
 async function lookUp(ctx: RelayContext, cache: AnswerCache, rule: RouteCache, read: boolean, write: boolean): Promise<StageResult> {
   const { key, kind } = cacheKeyOf(ctx, rule)
   const metrics = ctx.runtime.metrics
+  // A request that reads may lead the single flight of its key (when it may also write the answer).
+  let release: (() => void) | undefined
   if (read) {
     let hit = await cache.read(key)
-    const pending = hit === undefined ? cache.pending(key) : undefined
-    if (pending !== undefined) {
-      if (!(await waitUnlessClientLeaves(ctx, pending))) return answered
-      hit = await cache.read(key)
+    if (hit === undefined) {
+      let claim = await cache.claim(key, write)
+      if (claim.kind === 'wait') {
+        if (!(await waitUnlessClientLeaves(ctx, claim.done))) return answered
+        hit = await cache.read(key)
+        // The leader's answer was not kept (an error, a client that left): this one may lead, never wait twice.
+        claim = hit === undefined ? await cache.claim(key, write) : { kind: 'none' }
+        if (claim.kind === 'wait') claim = { kind: 'none' }
+      }
+      if (claim.kind === 'lead') release = claim.release
     }
     if (hit !== undefined) {
       ctx.cacheStatus = 'HIT'
@@ -50,8 +58,6 @@ async function lookUp(ctx: RelayContext, cache: AnswerCache, rule: RouteCache, r
   metrics.cacheRequests.inc({ status })
   ctx.addResponseHeaders({ 'x-relay-cache': status })
   if (!write) return undefined
-  // Only a reading request leads a single flight: others that read can wait for what it stores.
-  const release = read && cache.pending(key) === undefined ? cache.lead(key) : undefined
   const fill: CacheFill = { key, kind, ttlMs: rule.ttlMs, release, assembler: undefined, copy: undefined, status: undefined, contentType: undefined }
   if (kind === 'chat') {
     // The meter reads the answer anyway (and asks a stream for its usage, so the entry has it).
