@@ -32,9 +32,14 @@ export function startService(args: string[], healthPath: string, port: number): 
 }
 
 /** Starts `node ARGV` and waits until it answers on `healthPath`. */
-export async function startProcess(argv: string[], healthPath: string, port: number): Promise<Service> {
-  const name = argv.join(' ').slice(0, 80)
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } })
+export function startProcess(argv: string[], healthPath: string, port: number): Promise<Service> {
+  return startCommand(process.execPath, argv, healthPath, port)
+}
+
+/** Starts `COMMAND ARGV` and waits until it answers on `healthPath`. */
+export async function startCommand(command: string, argv: string[], healthPath: string, port: number): Promise<Service> {
+  const name = [command, ...argv].join(' ').slice(0, 80)
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } })
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))

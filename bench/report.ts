@@ -2,6 +2,8 @@ import type { CacheReport } from './cache.js'
 import type { CostReport, VariantCost } from './costs.js'
 import type { AdminRequestsReport } from './admin-requests.js'
 import type { TranslationReport } from './translation.js'
+import type { WorkersReport } from './workers.js'
+import type { StreamsReport } from './streams.js'
 
 export interface BenchReport {
   startedAt: string
@@ -45,6 +47,10 @@ export interface BenchReport {
   errors: number
   /** Issues 14 and 16: translated ways through the gateway, beside OpenAI chat to OpenAI (bench/translation.ts). */
   translation?: TranslationReport
+  /** Issue 17: 1 and 2 workers side by side (bench/workers.ts). */
+  workers?: WorkersReport
+  /** Issue 17 point 2: CPU per stream beside the bare pass-through and nginx (bench/streams.ts). */
+  streams?: StreamsReport
 }
 
 /** The targets of issue 2; each row says whether this run met it. */
@@ -61,7 +67,7 @@ function targets(report: BenchReport): Array<[string, string, boolean]> {
 const ms = (value: number) => `${value.toFixed(3)} ms`
 const pct = (value: number) => `${value.toFixed(1)}%`
 
-function table(rows: string[][]): string {
+export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)))
   const lines = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd())
   lines.splice(1, 0, widths.map((width) => '-'.repeat(width)).join('  '))

@@ -20,6 +20,9 @@ import { cpuMicros, freePort, rssMb, startProcess, startService, type Service } 
 import { measureAdminRequests } from './admin-requests.js'
 import { printAdminRequests, printCosts, printReport, printTranslation, type BenchReport } from './report.js'
 import { measureTranslation, translationConfig } from './translation.js'
+import { measureWorkers, printWorkers } from './workers.js'
+import { nginxPath, startNginx } from './nginx.js'
+import { measureStreams, printStreams } from './streams.js'
 
 const quick = process.argv.includes('--quick')
 /** Only the costs of limits and records (issues 3 and 5): `npm run bench -- --costs-only`. */
@@ -28,10 +31,22 @@ const costsOnly = process.argv.includes('--costs-only')
 const translationOnly = process.argv.includes('--translation-only')
 /** Only the admin API's request list on a million records (issue 15): `npm run bench -- --admin-requests-only`. */
 const adminRequestsOnly = process.argv.includes('--admin-requests-only')
+/** Only the lean-stream figures (issue 17 point 2): `npm run bench -- --streams-only`. */
+const streamsOnly = process.argv.includes('--streams-only')
+/** Only 1 worker beside 2 (issue 17): `npm run bench -- --workers-only`. */
+const workersOnly = process.argv.includes('--workers-only')
 /** `--processes-per-variant N`: more pairs for a tighter interval (default 2, 1 with --quick), a minute each. */
 const processesPerVariant = numberAfter('--processes-per-variant') ?? (quick ? 1 : 2)
 /** `--variants control,memory-limits`: only these cost variants (names with - for spaces). */
 const onlyVariants = process.argv.includes('--variants') ? (process.argv[process.argv.indexOf('--variants') + 1] ?? '').split(',').map((name) => name.replace(/-/g, ' ')) : undefined
+
+/** Writes bench/results/NAME-<time>.json. */
+function saveResult(name: string, result: Record<string, unknown>): void {
+  const finishedAt = new Date().toISOString()
+  const resultsDir = new URL('./results/', import.meta.url)
+  mkdirSync(resultsDir, { recursive: true })
+  writeFileSync(new URL(`${name}-${finishedAt.replace(/[:.]/g, '-')}.json`, resultsDir), JSON.stringify({ finishedAt, node: process.version, ...result }, null, 2))
+}
 
 function numberAfter(flag: string): number | undefined {
   const index = process.argv.indexOf(flag)
@@ -65,11 +80,11 @@ async function main(): Promise<void> {
     const mock = await startService(['mock', '--port', String(mockPort)], '/healthz', mockPort)
     services.push(mock)
     const baseConfig = { log: { level: 'warn' }, routes: [{ path: '/', type: 'openai', upstreams: [{ name: 'mock', url: mock.url, keys: ['sk-bench-upstream'] }] }] }
-    const startRelay = async (name: string, config: Record<string, unknown>) => {
+    const startRelay = async (name: string, config: Record<string, unknown>, extraArgs: string[] = []) => {
       const port = await freePort()
       const configFile = join(dir, `${name}.yaml`)
       writeFileSync(configFile, stringify(config))
-      const service = await startService(['run', '--config', configFile, '--host', '127.0.0.1', '--port', String(port), '--data-dir', join(dir, `data-${name}`)], '/healthz', port)
+      const service = await startService(['run', '--config', configFile, '--host', '127.0.0.1', '--port', String(port), '--data-dir', join(dir, `data-${name}`), ...extraArgs], '/healthz', port)
       services.push(service)
       return service
     }
@@ -77,6 +92,36 @@ async function main(): Promise<void> {
     const redisSkipped = reachable.ok ? undefined : `Redis at ${redactedUrl(redisUrl)} not reachable (${reachable.reason})`
     if (redisSkipped !== undefined) console.log(`limits (issue 3): ${redisSkipped}; the Redis limiter variant is skipped`)
     else redisCpu = new RedisCpu(redisUrl)
+    const workersOf = () => measureWorkers((workers) => startRelay(`workers-${workers}`, baseConfig, ['--workers', String(workers)]), plainBody, scale)
+    const streamsOf = async (relay: Service, reference: Service) => {
+      const nginx = nginxPath()
+      const targets: Record<string, Service> = { 'llm-relay': relay, 'bare pass-through': reference }
+      if (nginx !== undefined) {
+        const service = await startNginx(nginx, dir, await freePort(), mock.url)
+        services.push(service)
+        targets.nginx = service
+      }
+      return measureStreams(mock, targets, scale)
+    }
+    const startReference = async () => {
+      const referencePort = await freePort()
+      const referenceScript = fileURLToPath(new URL('./reference-passthrough.ts', import.meta.url))
+      const reference = await startProcess(['--import', 'tsx', referenceScript, String(referencePort), mock.url], '/healthz', referencePort)
+      services.push(reference)
+      return reference
+    }
+    if (streamsOnly) {
+      const streams = await streamsOf(await startRelay('streams', baseConfig), await startReference())
+      printStreams(streams)
+      saveResult('streams', { streams })
+      return
+    }
+    if (workersOnly) {
+      const workers = await workersOf()
+      printWorkers(workers)
+      saveResult('workers', { workers })
+      return
+    }
     if (translationOnly) {
       const translation = await measureTranslation(mock, await startRelay('translation', translationConfig(mock.url)), scale)
       printTranslation(translation)
@@ -89,15 +134,14 @@ async function main(): Promise<void> {
     let report: BenchReport | undefined
     if (!costsOnly) {
       const relay = await startRelay('bench', baseConfig)
-      const referencePort = await freePort()
-      const referenceScript = fileURLToPath(new URL('./reference-passthrough.ts', import.meta.url))
-      const reference = await startProcess(['--import', 'tsx', referenceScript, String(referencePort), mock.url], '/healthz', referencePort)
-      services.push(reference)
+      const reference = await startReference()
       // Issue 4: the same gateway with the answer cache on (memory backend).
       const caching = await startRelay('cache', { ...baseConfig, routes: baseConfig.routes.map((route) => ({ ...route, cache: 'always' })) })
       report = await measure(mock, relay, reference, caching)
       // Issue 14: OpenAI clients reaching an Anthropic upstream, beside an OpenAI one, in one gateway.
       report.translation = await measureTranslation(mock, await startRelay('translation', translationConfig(mock.url)), scale)
+      report.streams = await streamsOf(relay, reference)
+      report.workers = await workersOf()
     }
     // Issues 3 and 5: what limits and records cost, each variant in gateway processes of its own, on
     // two routes that differ only in the feature (bench/costs.ts).
@@ -152,6 +196,8 @@ async function main(): Promise<void> {
     Object.assign(report, { costs }, costExtras)
     printReport(report)
     if (report.translation !== undefined) printTranslation(report.translation)
+    if (report.streams !== undefined) printStreams(report.streams)
+    if (report.workers !== undefined) printWorkers(report.workers)
     const json = JSON.stringify(report, null, 2)
     writeFileSync(new URL(`bench-${report.startedAt.replace(/[:.]/g, '-')}.json`, resultsDir), json)
     writeFileSync(new URL('latest.json', resultsDir), json)
