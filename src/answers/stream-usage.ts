@@ -28,9 +28,25 @@ export function jsonAskingStreamUsage(json: Record<string, unknown>): Record<str
 const NULL_USAGE = /,\s*"usage"\s*:\s*null(?=\s*[,}])/g
 const USAGE_NAME = Buffer.from('"usage"')
 
-/** The event without the `"usage":null` member include_usage added; the same buffer when it has none. */
+const COMMA = 0x2c
+const COLON = 0x3a
+const CLOSE_BRACE = 0x7d
+const NULL = Buffer.from('null')
+
+/**
+ * The event without the `"usage":null` member include_usage added; the same buffer when it has none.
+ * Cut from the bytes (this runs on every event of such a stream: the string round trip showed in its
+ * profile); members in JSON whitespace other than the compact form go through the expression.
+ */
 export function withoutNullUsage(event: Buffer): Buffer {
-  if (event.indexOf(USAGE_NAME) === -1) return event
+  const at = event.indexOf(USAGE_NAME)
+  if (at === -1) return event
+  // The compact form OpenAI sends: `,"usage":null` then `,` or `}`, once.
+  const end = at + USAGE_NAME.length + 1 + NULL.length
+  const compact = at > 0 && event[at - 1] === COMMA && event[at + USAGE_NAME.length] === COLON && event.indexOf(NULL, at + USAGE_NAME.length + 1) === at + USAGE_NAME.length + 1
+  if (compact && (event[end] === COMMA || event[end] === CLOSE_BRACE) && event.indexOf(USAGE_NAME, end) === -1) {
+    return Buffer.concat([event.subarray(0, at - 1), event.subarray(end)])
+  }
   const text = event.toString('utf8')
   const stripped = text.replace(NULL_USAGE, '')
   return stripped.length === text.length ? event : Buffer.from(stripped)
