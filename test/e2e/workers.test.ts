@@ -179,7 +179,9 @@ describe('two workers: reloads, a killed worker, draining streams', { concurrenc
     const first = await startMockUpstream()
     const second = await startMockUpstream()
     t.after(() => Promise.all([first.close(), second.close()]))
-    const config = (upstream: string) => (port: number) => `server: { host: 127.0.0.1, port: ${port} }\nlog: { level: debug }\nroutes:\n  - { path: /, upstreams: [{ url: '${upstream}' }] }\n`
+    const adminPort = await freePort()
+    const config = (upstream: string) => (port: number) =>
+      `server: { host: 127.0.0.1, port: ${port} }\nadmin: { port: ${adminPort}, password: admin-pass-for-workers }\nlog: { level: debug }\nroutes:\n  - { path: /, upstreams: [{ url: '${upstream}' }] }\n`
     let port = 0
     const relay = await startCluster(t, (chosen) => ((port = chosen), config(first.url)(chosen)), (fn) => t.after(fn))
     const file = join(relay.dir, 'relay.yaml')
@@ -201,6 +203,25 @@ describe('two workers: reloads, a killed worker, draining streams', { concurrenc
     assert.equal(second.requests.length, 26)
     assert.equal(await metricValue(relay.url, 'llm_relay_config_reloads_total', { result: 'refused' }), 1)
     assert.equal(await metricValue(relay.url, 'llm_relay_config_reloads_total', { result: 'applied' }), 1)
+
+    // The admin UI (in worker 0) saves a config: the primary builds it, then every worker takes it before the answer.
+    // (The file is first put back as it was loaded: the same bytes as the running config, so no reload.)
+    writeFileSync(file, config(second.url)(port))
+    const admin = `http://127.0.0.1:${adminPort}`
+    const authorization = 'Bearer admin-pass-for-workers'
+    const view = await request(`${admin}/admin/api/config`, { headers: { authorization } })
+    const { etag } = (await view.body.json()) as { etag: string }
+    const saved = await request(`${admin}/admin/api/config`, {
+      method: 'PUT',
+      headers: { authorization, 'content-type': 'application/json', 'if-match': etag },
+      body: JSON.stringify({ source: config(first.url)(port) }),
+    })
+    assert.deepEqual(await saved.body.json(), { etag: saved.headers.etag, applied: true })
+    const byAdmin = relay.logs().filter((line) => line.msg === 'config reloaded' && line.reason === 'admin api')
+    assert.deepEqual(new Set(byAdmin.map((line) => line.worker)), new Set(['primary', 0, 1]), 'every worker had reloaded when the admin API answered')
+    const back = await Promise.all(Array.from({ length: 10 }, () => post(relay.url, '/v1/chat/completions', {})))
+    assert.deepEqual(back.map((answer) => answer.status), Array(10).fill(200))
+    assert.equal(first.requests.length, 10)
   })
 
   it('a killed worker is logged and replaced; streams on the other worker finish; SIGTERM drains streams in flight', async (t) => {
