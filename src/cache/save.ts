@@ -7,10 +7,11 @@ import type { CacheEntry } from './entry.js'
  * 2xx, the client stayed; a chat answer whose every choice has a finish reason), then ends its single
  * flight so waiting requests read it. Errors, truncated or abandoned answers are never stored.
  */
-export function saveToCache(ctx: RelayContext): void {
+/** Resolves once the answer is stored (or was not kept) and waiting requests were let go; never rejects. */
+export function saveToCache(ctx: RelayContext): Promise<void> | undefined {
   const fill = ctx.cacheFill
   const cache = ctx.runtime.cache
-  if (fill === undefined) return
+  if (fill === undefined) return undefined
   ctx.cacheFill = undefined
   const { outcome } = ctx
   const status = outcome.status ?? 0
@@ -18,9 +19,12 @@ export function saveToCache(ctx: RelayContext): void {
   const entry = complete ? entryOf(fill, status) : undefined
   if (cache === undefined || entry === undefined) {
     fill.release?.()
-    return
+    return undefined
   }
-  void cache.write(fill.key, entry, fill.ttlMs).finally(() => fill.release?.())
+  return cache.write(fill.key, entry, fill.ttlMs).then(
+    () => fill.release?.(),
+    () => fill.release?.(),
+  )
 }
 
 function entryOf(fill: CacheFill, status: number): CacheEntry | undefined {

@@ -14,12 +14,12 @@ import type { SharedFlights } from './shared-flights.js'
  */
 export function serveWorker(link: Link, worker: number, holder: RuntimeHolder, flights: SharedFlights): void {
   link
-    .handle<{ limits: WindowLimit[]; amount: number; strategy: WindowStrategy }, unknown>('counters.consume', ({ limits, amount, strategy }) => {
+    .handle<{ limits: WindowLimit[]; amount: number; strategy: WindowStrategy; now?: number }, unknown>('counters.consume', ({ limits, amount, strategy, now }) => {
       const store = countersOf(holder)
-      return answersImmediately(store) ? store.consumeNow(limits, amount, strategy) : store.consume(limits, amount, strategy)
+      return answersImmediately(store) ? store.consumeNow(limits, amount, strategy, now) : store.consume(limits, amount, strategy, now)
     })
-    .handle<{ limits: WindowLimit[]; delta: number; strategy: WindowStrategy }, Promise<void>>('counters.adjust', ({ limits, delta, strategy }) =>
-      countersOf(holder).adjust(limits, delta, strategy),
+    .handle<{ limits: WindowLimit[]; delta: number; strategy: WindowStrategy; now?: number }, Promise<void>>('counters.adjust', ({ limits, delta, strategy, now }) =>
+      countersOf(holder).adjust(limits, delta, strategy, now),
     )
     .handle<string, Promise<{ value: Buffer; storedAt: number } | null>>('cache.get', async (key) => (await cacheOf(holder).get(key)) ?? null)
     .handle<{ key: string; value: Uint8Array; ttlMs: number }, Promise<boolean>>('cache.set', ({ key, value, ttlMs }) =>

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { RelayError } from '../errors.js'
 import { finishRequest } from '../pipeline/finish.js'
+import { requestStarted, type RequestLifecycleMessage } from '../pipeline/lifecycle.js'
 import { RelayContext, relayStages, runPipeline } from '../pipeline/index.js'
 import type { RuntimeHolder } from '../runtime.js'
 import { readBody } from './read-body.js'
@@ -19,6 +20,7 @@ export function createRelayListener(holder: RuntimeHolder) {
     const id = assignRequestId(request)
     const ctx = new RelayContext(runtime, id, request, response)
     runtime.metrics.requestsInFlight.inc()
+    if (requestStarted.hasSubscribers) requestStarted.publish({ id, gateway: runtime.metrics } satisfies RequestLifecycleMessage)
     // A client that leaves cancels its upstream request at once.
     response.once('close', () => {
       if (!response.writableFinished) ctx.disconnect()

@@ -18,15 +18,16 @@ export interface TokenReservation {
  * still billed for what was generated). An answer that never came, or an error answer, costs nothing.
  * A shortfall is taken back from the admission's window; an overrun is charged to the current one.
  */
-export function settleTokenReservation(ctx: RelayContext, usage: Usage | undefined): void {
+/** Resolves once the counters have it (never rejects: a failing backend is reported by its watch). */
+export function settleTokenReservation(ctx: RelayContext, usage: Usage | undefined): Promise<void> | undefined {
   const reservation = ctx.tokenReservation
   const limits = ctx.runtime.limits
-  if (reservation === undefined || limits === undefined) return
+  if (reservation === undefined || limits === undefined) return undefined
   ctx.tokenReservation = undefined
   const used = usage?.totalTokens ?? 0
   const delta = used - reservation.reserved
-  if (delta === 0) return
-  limits.store.adjust(reservation.windows, delta, limits.config.strategy, delta < 0 ? reservation.at : Date.now()).then(
+  if (delta === 0) return undefined
+  return limits.store.adjust(reservation.windows, delta, limits.config.strategy, delta < 0 ? reservation.at : Date.now()).then(
     () => limits.watch.succeeded(),
     (error: unknown) => limits.watch.failed(error),
   )

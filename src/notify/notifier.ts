@@ -127,6 +127,11 @@ export class NoticeDispatcher {
     }
   }
 
+  /** Resolves once no send is in flight (those started meanwhile included): nothing more will arrive at a receiver until the next notice. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight])
+  }
+
   /** Stops taking notices and waits (bounded by closeTimeoutMs) for the sends in flight. */
   async close(): Promise<void> {
     this.closed = true

@@ -5,6 +5,7 @@ import { settleTokenReservation } from '../limits/token-quotas.js'
 import { buildRecord } from '../records/build.js'
 import type { RequestRecord } from '../records/record.js'
 import type { RelayContext } from './context.js'
+import { requestSettled, type RequestSettledMessage } from './lifecycle.js'
 import { recordLevelOf } from './stages/prepare-record.js'
 
 /**
@@ -26,8 +27,8 @@ function finish(ctx: RelayContext): void {
   const { metrics } = ctx.runtime
   metrics.requestsInFlight.dec()
   const usage = finalUsage(ctx)
-  if (ctx.tokenReservation !== undefined) settleTokenReservation(ctx, usage)
-  if (ctx.cacheFill !== undefined) saveToCache(ctx)
+  const settling = ctx.tokenReservation !== undefined ? settleTokenReservation(ctx, usage) : undefined
+  const storing = ctx.cacheFill !== undefined ? saveToCache(ctx) : undefined
   metrics.observer.finished(ctx)
   // A cache hit cost no tokens: its usage is the original answer's, kept in its record only.
   if (usage !== undefined && ctx.cacheStatus !== 'HIT') metrics.observer.tokens(ctx.route.path, ctx.model, usage.promptTokens, usage.completionTokens)
@@ -41,6 +42,7 @@ function finish(ctx: RelayContext): void {
   const watch = ctx.runtime.requestWatch
   if (watch.size > 0) watch.finished(ctx.id, () => record ?? buildRecord(ctx, usage))
   if (ctx.runtime.notices !== undefined) noticeFailure(ctx)
+  if (requestSettled.hasSubscribers) announceSettled(ctx, settling, storing)
   const { outcome } = ctx
   const status = outcome.status ?? outcome.error?.status
   const logger = ctx.runtime.logger
@@ -84,4 +86,17 @@ function noticeFailure(ctx: RelayContext): void {
     reason: error.message,
     requestId: ctx.id,
   })
+}
+
+/** Publishes the request as settled once its token settlement and cache store (if any) are done. */
+function announceSettled(ctx: RelayContext, settling: Promise<void> | undefined, storing: Promise<void> | undefined): void {
+  const message: RequestSettledMessage = {
+    id: ctx.id,
+    gateway: ctx.runtime.metrics,
+    status: ctx.outcome.status ?? ctx.outcome.error?.status,
+    route: ctx.route?.path,
+    cache: ctx.cacheStatus,
+  }
+  if (settling === undefined && storing === undefined) requestSettled.publish(message)
+  else void Promise.allSettled([settling, storing]).then(() => requestSettled.publish(message))
 }

@@ -181,7 +181,7 @@ async function records(relay: TestRelay, count: number): Promise<RequestRecord[]
   const store = createRecordStore({ backend: 'sqlite', path: join(relay.dir, 'data', 'records.sqlite') })
   try {
     let found: RequestRecord[] = []
-    const deadline = Date.now() + 5000
+    const deadline = Date.now() + 30_000
     while (found.length < count && Date.now() < deadline) {
       found = await store.query({})
       if (found.length < count) await new Promise((resolve) => setTimeout(resolve, 50))

@@ -581,7 +581,7 @@ describe('responses passthrough: an openai upstream with responsesApi: true', ()
     const store = createRecordStore({ backend: 'sqlite', path: join(relay.dir, 'data', 'records.sqlite') })
     try {
       let found: RequestRecord[] = []
-      for (let tries = 0; tries < 100 && found.length < 3; tries++) {
+      for (let tries = 0; tries < 600 && found.length < 3; tries++) {
         found = await store.query({})
         if (found.length < 3) await new Promise((resolve) => setTimeout(resolve, 50))
       }
@@ -689,7 +689,7 @@ describe('responses in: what else the gateway does applies', () => {
     const store = createRecordStore({ backend: 'sqlite', path: join(relay.dir, 'data', 'records.sqlite') })
     try {
       let found: RequestRecord[] = []
-      for (let tries = 0; tries < 100 && found.length < 2; tries++) {
+      for (let tries = 0; tries < 600 && found.length < 2; tries++) {
         found = await store.query({})
         if (found.length < 2) await new Promise((resolve) => setTimeout(resolve, 50))
       }

@@ -26,7 +26,7 @@ async function records(relay: TestRelay, count: number): Promise<RequestRecord[]
   const store = createRecordStore({ backend: 'sqlite', path: join(relay.dir, 'data', 'records.sqlite') })
   try {
     let found: RequestRecord[] = []
-    for (let tries = 0; tries < 200 && found.length < count; tries++) {
+    for (let tries = 0; tries < 600 && found.length < count; tries++) {
       found = await store.query({})
       if (found.length < count) await new Promise((resolve) => setTimeout(resolve, 50))
     }

@@ -108,7 +108,7 @@ test('issue 15: stats: history, then each second the Overview numbers; the total
 
   // The finish step runs just after each client has its answer: wait for /metrics to have them all.
   let samples = await scrape(relay)
-  for (let tries = 0; tries < 100 && sumBy(samples, 'llm_relay_requests_total')[''] !== N; tries++) {
+  for (let tries = 0; tries < 1000 && sumBy(samples, 'llm_relay_requests_total')[''] !== N; tries++) {
     await sleep(20)
     samples = await scrape(relay)
   }

@@ -4,7 +4,6 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { request } from 'undici'
 import { startMock } from '../helpers/mock.js'
@@ -30,7 +29,7 @@ test('the SQLite cache survives a restart of the gateway', async (t) => {
   const first = await startRelay(t, config)
   const miss = await ask(first.url)
   assert.equal(miss.cache, 'MISS')
-  await sleep(50)
+  await first.quiet()
   await first.shutdown()
   assert.ok(existsSync(path), 'the cache file is where the config says')
 
@@ -58,7 +57,7 @@ test('two gateway instances share one Redis cache', async (t) => {
   const [one, two] = await Promise.all([startRelay(t, config), startRelay(t, config)])
   const miss = await ask(one.url, `${route}/v1/chat/completions`)
   assert.equal(miss.cache, 'MISS')
-  await sleep(50)
+  await one.quiet()
   const hit = await ask(two.url, `${route}/v1/chat/completions`)
   assert.equal(hit.cache, 'HIT')
   assert.deepEqual(JSON.parse(hit.text), JSON.parse(miss.text))

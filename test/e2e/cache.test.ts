@@ -31,9 +31,6 @@ async function post(url: string, body: Record<string, unknown>, headers: Record<
   return { status: answer.statusCode, headers: answer.headers, text: await answer.body.text() }
 }
 
-/** A stored answer is written at the finish of its request, just after the client has its end. */
-const stored = () => sleep(50)
-
 function route(mockUrl: string, cache: unknown) {
   return { routes: [{ path: '/', cache, upstreams: [{ url: mockUrl }] }] }
 }
@@ -47,7 +44,7 @@ test('opt-in: caching true reads the cache and is never sent upstream; without i
   const upstreamBody = JSON.parse(mock.requests[0]!.body.toString('utf8')) as Record<string, unknown>
   assert.equal(Object.hasOwn(upstreamBody, 'caching'), false, 'the caching field never goes upstream')
   assert.deepEqual(upstreamBody.messages, messages)
-  await stored()
+  await relay.quiet()
   const second = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, ...({ caching: true } as object) }).withResponse()
   assert.equal(second.response.headers.get('x-relay-cache'), 'HIT')
   assert.match(second.response.headers.get('age') ?? '', /^\d+$/)
@@ -76,7 +73,7 @@ test('a plain and a streamed request share one entry, either way round; tool cal
   const streamed = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true })
   let text = ''
   for await (const chunk of streamed) text += chunk.choices[0]?.delta.content ?? ''
-  await stored()
+  await relay.quiet()
   const plain = await client.chat.completions.create({ model: 'gpt-4o-mini', messages }).withResponse()
   assert.equal(plain.response.headers.get('x-relay-cache'), 'HIT')
   assert.equal(plain.data.choices[0]!.message.content, text)
@@ -88,7 +85,7 @@ test('a plain and a streamed request share one entry, either way round; tool cal
   const tools = [{ type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } }]
   const called = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, tools, max_tokens: 20 })
   const call = called.choices[0]!.message.tool_calls![0]!
-  await stored()
+  await relay.quiet()
   const replayed = await post(relay.url, { model: 'gpt-4o-mini', messages, tools, max_tokens: 20, stream: true })
   assert.equal(replayed.headers['x-relay-cache'], 'HIT')
   assert.match(String(replayed.headers['content-type']), /text\/event-stream/)
@@ -119,9 +116,9 @@ test('Cache-Control no-cache skips the read, no-store the write; caching false s
   const relay = await startRelay(t, route(mock.url, 'always'))
   const body = { model: 'gpt-4o-mini', messages }
   assert.equal((await post(relay.url, body, { 'cache-control': 'no-store' })).headers['x-relay-cache'], 'MISS')
-  await stored()
+  await relay.quiet()
   assert.equal((await post(relay.url, body)).headers['x-relay-cache'], 'MISS', 'no-store kept nothing')
-  await stored()
+  await relay.quiet()
   assert.equal((await post(relay.url, body, { 'cache-control': 'no-cache' })).headers['x-relay-cache'], 'BYPASS')
   assert.equal((await post(relay.url, { ...body, caching: false })).headers['x-relay-cache'], 'BYPASS')
   assert.equal((await post(relay.url, body)).headers['x-relay-cache'], 'HIT')
@@ -137,10 +134,10 @@ test('errors, truncated and abandoned streams are never stored', async (t) => {
   const relay = await startRelay(t, route(mock.url, 'always'))
   const body = { model: 'gpt-4o-mini', messages }
   assert.equal((await post(relay.url, body, { 'x-mock-status': '400' })).status, 400)
-  await stored()
+  await relay.quiet()
   // The gateway ends a broken stream with an error event and a cut connection.
   await assert.rejects(post(relay.url, { ...body, stream: true }, { 'x-mock-fault': 'truncate' }))
-  await stored()
+  await relay.quiet()
   // A client that leaves mid-stream: the answer is cut upstream too, and not stored.
   const leaving = new AbortController()
   const slow = await request(`${relay.url}/v1/chat/completions`, {
@@ -155,7 +152,7 @@ test('errors, truncated and abandoned streams are never stored', async (t) => {
     break
   }
   await mock.waitForAbort()
-  await stored()
+  await relay.quiet()
   const fine = await post(relay.url, body)
   assert.equal(fine.status, 200)
   assert.equal(fine.headers['x-relay-cache'], 'MISS', 'neither the error, the truncated nor the abandoned stream was stored')
@@ -172,24 +169,24 @@ test('entries are per client key unless the route shares them; embeddings and ge
   })
   const body = { model: 'gpt-4o-mini', messages }
   await post(relay.url, body, { authorization: 'Bearer client-a' })
-  await stored()
+  await relay.quiet()
   assert.equal((await post(relay.url, body, { authorization: 'Bearer client-b' })).headers['x-relay-cache'], 'MISS', 'no answer crosses to another key')
   assert.equal((await post(relay.url, body, { authorization: 'Bearer client-a' })).headers['x-relay-cache'], 'HIT')
 
   await post(relay.url, body, { authorization: 'Bearer client-a' }, '/shared/v1/chat/completions')
-  await stored()
+  await relay.quiet()
   assert.equal((await post(relay.url, body, { authorization: 'Bearer client-b' }, '/shared/v1/chat/completions')).headers['x-relay-cache'], 'HIT')
 
   const embed = { model: 'text-embedding-3-small', input: 'hello' }
   const first = await post(relay.url, embed, {}, '/v1/embeddings')
-  await stored()
+  await relay.quiet()
   const again = await post(relay.url, embed, {}, '/v1/embeddings')
   assert.equal(again.headers['x-relay-cache'], 'HIT')
   assert.equal(again.text, first.text, 'the raw answer bytes')
 
   const before = mock.requests.length
   const general = await post(relay.url, body, {}, '/raw/v1/chat/completions?x=1')
-  await stored()
+  await relay.quiet()
   const generalAgain = await post(relay.url, body, {}, '/raw/v1/chat/completions?x=1')
   assert.equal(generalAgain.headers['x-relay-cache'], 'HIT')
   assert.equal(generalAgain.text, general.text)
@@ -211,18 +208,20 @@ test('single flight: 10 concurrent identical requests cause one upstream call; t
 
 test('TTL expiry and LRU eviction by bytes', async (t) => {
   const mock = await startMock(t)
-  const relay = await startRelay(t, { cache: { maxBytes: 6000, maxEntryBytes: 3000 }, routes: [{ path: '/', cache: { mode: 'always', ttl: '300ms' }, upstreams: [{ url: mock.url }] }] })
+  const relay = await startRelay(t, { cache: { maxBytes: 6000, maxEntryBytes: 3000 }, routes: [{ path: '/', cache: { mode: 'always', ttl: '1500ms' }, upstreams: [{ url: mock.url }] }] })
   // 200 chunks of text: each entry is about 1.3 kB.
   const ask = (content: string) => post(relay.url, { model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }, { 'x-mock-chunks': '200' })
   await ask('one')
-  await stored()
+  await relay.quiet()
+  const storedAt = Date.now()
+  // (1.5 s of life leaves a busy machine time to ask again; the expiry is then waited for by the clock.)
   assert.equal((await ask('one')).headers['x-relay-cache'], 'HIT')
-  await sleep(400)
+  await sleep(Math.max(0, storedAt + 1600 - Date.now()))
   assert.equal((await ask('one')).headers['x-relay-cache'], 'MISS', 'expired after its ttl')
 
   // About four entries fit in 6000 bytes: the later ones push the least recently used out.
   for (const content of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l']) await ask(content)
-  await stored()
+  await relay.quiet()
   assert.equal((await ask('l')).headers['x-relay-cache'], 'HIT', 'the newest stays')
   assert.equal((await ask('a')).headers['x-relay-cache'], 'MISS', 'the oldest was evicted')
   assert.ok((await metricValue(relay.url, 'llm_relay_cache_evictions')) > 0)

@@ -25,9 +25,11 @@ function newestMtime(dir: string): number {
 }
 
 before(() => {
-  // `npm run build` once; skipped when dist/ is newer than every source file (a build takes ~10 s).
+  // `npm test` builds dist/ before any file runs. Run alone on a stale dist/, this file builds it once
+  // (a build removes dist/ first, so it never does so beside other files: under npm test it fails instead).
   const built = join(root, 'dist', 'cli', 'index.js')
   if (existsSync(built) && statSync(built).mtimeMs > newestMtime(join(root, 'src'))) return
+  if (process.env.npm_lifecycle_event === 'test') assert.fail('dist/ is older than src/: npm test runs npm run build first')
   const build = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' })
   assert.ok(existsSync(built), `npm run build did not produce dist/:\n${build.stdout}\n${build.stderr}`)
 })

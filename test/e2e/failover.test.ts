@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { createServer as createNetServer, type AddressInfo } from 'node:net'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'node:test'
 import OpenAI from 'openai'
 import { request } from 'undici'
@@ -304,19 +303,22 @@ test('cooldown: after N consecutive failures an upstream goes behind the healthy
   const flaky = await startMock(t, { behaviour: { status: 500 } })
   const steady = await startMock(t)
   const relay = await startRelay(t, {
-    failover: { cooldown: { failures: 2, duration: '800ms' } },
+    failover: { cooldown: { failures: 2, duration: '2s' } },
     routes: [{ path: '/', upstreams: [{ name: 'flaky', url: flaky.url }, { name: 'steady', url: steady.url }] }],
   })
+  const flakyId = relay.holder.current.routes.routes[0]!.upstreams[0]!.id
+  const cooling = () => relay.holder.current.health.isCooling(flakyId)
   assert.equal((await post(relay.url)).status, 200)
   assert.equal((await post(relay.url)).status, 200)
   assert.deepEqual(counts(flaky, steady), [2, 2], 'tried first twice, failed twice')
 
   // In cooldown: no first attempts for the flaky one.
   for (let index = 0; index < 3; index++) assert.equal((await post(relay.url)).status, 200)
+  assert.ok(cooling(), 'still in its cooldown after the three requests')
   assert.deepEqual(counts(flaky, steady), [2, 5])
 
   flaky.setBehaviour({ status: 200 })
-  await sleep(850)
+  await eventually(() => !cooling(), 10_000)
   // Cooldown over: probed first again, and once it answers it stays first.
   assert.equal((await post(relay.url)).status, 200)
   assert.deepEqual(counts(flaky, steady), [3, 5])

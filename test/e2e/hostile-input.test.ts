@@ -176,7 +176,7 @@ test(`issue 13.3: JSON nested deeper than ${maxJsonDepth} levels gets 400, never
 async function recordsOf(relay: TestRelay, count: number): Promise<RequestRecord[]> {
   const store = createRecordStore({ backend: 'sqlite', path: join(relay.dir, 'data', 'records.sqlite') })
   try {
-    const deadline = Date.now() + 10_000
+    const deadline = Date.now() + 30_000
     for (;;) {
       const found = await store.query({})
       if (found.length >= count || Date.now() > deadline) return found

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import OpenAI from 'openai'
 import { request } from 'undici'
 import { startMock } from '../helpers/mock.js'
@@ -54,7 +53,7 @@ test('after known traffic the metrics count requests, durations, attempts, failu
     }
   }
   await assert.rejects(new OpenAI({ apiKey: 'k', baseURL: `${relay.url}/solo/v1`, maxRetries: 0 }).chat.completions.create({ model: 'gpt-4o-mini', messages }))
-  await sleep(50)
+  await relay.quiet()
 
   const samples = await scrape(relay.url)
   // broken failed twice (then cooled down and came last), so 3 + 1 answers came from healthy.

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { test, type TestContext } from 'node:test'
 import OpenAI from 'openai'
+import type { NoticeDispatcher } from '../../src/notify/index.js'
 import { startMock } from '../helpers/mock.js'
 import { eventually, startRelay } from '../helpers/relay.js'
 
@@ -51,8 +52,9 @@ test('a finally failed request and an upstream in cooldown reach Feishu and Matr
     await assert.rejects(client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }))
   }
   // One failure notice (the other two are the same: deduped) and one cooldown notice, to each receiver.
-  await eventually(() => receiver.received.length >= 4)
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  // Every notice is given to the dispatcher by the finish of its request; then its sends are awaited.
+  await relay.quiet()
+  await (relay.holder.current.notices as NoticeDispatcher).idle()
   const feishu = receiver.received.filter((entry) => entry.url === '/feishu/hook')
   const matrix = receiver.received.filter((entry) => entry.url.startsWith('/_matrix/client/v3/rooms/'))
   assert.equal(feishu.length, 2, JSON.stringify(feishu))

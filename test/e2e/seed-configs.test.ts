@@ -332,7 +332,7 @@ test('OpenAI-Forward openai-forward-config.yaml: routes, forward keys by level, 
   const cached = sdk(`${relay.url}/v1`, 'fk-zero')
   const ask = { caching: true, messages: [{ role: 'user', content: 'cache me' }] }
   const first = await chat(cached, 'gpt-4o', ask)
-  await new Promise((resolve) => setTimeout(resolve, 50))
+  await relay.quiet()
   const again = await chat(cached, 'gpt-4o', ask)
   assert.equal(again.id, first.id, 'the second answer came from the cache')
   assert.equal(openai.requests.length, 6)

@@ -7,6 +7,9 @@ import { stringify } from 'yaml'
 import type { ConfigInput } from '../../src/config/schema.js'
 import { createLogger } from '../../src/log.js'
 import { startGateway, type Gateway } from '../../src/main.js'
+import type { GatewayMetrics } from '../../src/metrics/metrics.js'
+import type { RequestLifecycleMessage, RequestSettledMessage } from '../../src/pipeline/lifecycle.js'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 
 export interface TestRelay extends Gateway {
   /** Everything the gateway logged, one JSON line per entry. */
@@ -15,6 +18,14 @@ export interface TestRelay extends Gateway {
   configFile: string
   /** Rewrites the config file (the gateway reloads on change). */
   writeConfig(config: ConfigInput | string): void
+  /**
+   * Resolves once every request this gateway has received is settled: finished, its tokens settled,
+   * its answer stored, its record queued (the gateway's request:settled channel). Call it after the
+   * client has its answers: a request's finish runs just after the client sees the end.
+   */
+  quiet(timeoutMs?: number): Promise<void>
+  /** Every settled request so far, in order. */
+  settled: RequestSettledMessage[]
 }
 
 export interface StartRelayOptions {
@@ -54,7 +65,49 @@ export async function startRelay(t: TestContext, config: ConfigInput | string, o
       if (errors.length > 0) throw new Error(`the gateway logged errors:\n${errors.join('\n')}`)
     }
   })
-  return Object.assign(gateway, { logs, dir, configFile, writeConfig })
+  const lifecycle = watchLifecycle(gateway.holder.metrics)
+  t.after(() => lifecycle.stop())
+  return Object.assign(gateway, { logs, dir, configFile, writeConfig, quiet: lifecycle.quiet, settled: lifecycle.settled })
+}
+
+/** Counts a gateway's started and settled requests on its diagnostics channels. */
+function watchLifecycle(gateway: GatewayMetrics) {
+  let started = 0
+  const settled: RequestSettledMessage[] = []
+  const waiters = new Set<() => void>()
+  const onStart = (message: unknown) => {
+    if ((message as RequestLifecycleMessage).gateway === gateway) started++
+  }
+  const onSettled = (message: unknown) => {
+    if ((message as RequestSettledMessage).gateway !== gateway) return
+    settled.push(message as RequestSettledMessage)
+    for (const wake of waiters) wake()
+  }
+  subscribe('llm-relay:request:start', onStart)
+  subscribe('llm-relay:request:settled', onSettled)
+  return {
+    settled,
+    stop() {
+      unsubscribe('llm-relay:request:start', onStart)
+      unsubscribe('llm-relay:request:settled', onSettled)
+    },
+    quiet(timeoutMs = 10_000): Promise<void> {
+      if (settled.length >= started) return Promise.resolve()
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(check)
+          reject(new Error(`${started - settled.length} of ${started} requests still unsettled after ${timeoutMs} ms`))
+        }, timeoutMs)
+        const check = () => {
+          if (settled.length < started) return
+          clearTimeout(timer)
+          waiters.delete(check)
+          resolve()
+        }
+        waiters.add(check)
+      })
+    },
+  }
 }
 
 /** Waits until `check` holds, polling; for things that happen on another socket or timer. */

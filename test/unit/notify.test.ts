@@ -233,7 +233,7 @@ describe('NoticeDispatcher', () => {
     assert.ok(!texts[0]!.includes('similar'))
     // The first folded notice came one second after the one sent.
     assert.ok(texts[2]!.endsWith('\n(+5 similar since 2025-01-02T03:04:06.678Z)'), texts[2])
-    await sleep(50)
+    await dispatcher.idle()
     assert.equal(hook.received.length, 3, 'nothing else was sent')
   })
 
@@ -354,7 +354,7 @@ describe('NoticeDispatcher', () => {
     dispatcher.notify(notice())
     dispatcher.notify(notice({ kind: 'upstream-cooldown' }))
     await until(() => dispatcher.sent === 1)
-    await sleep(50)
+    await dispatcher.idle()
     assert.equal(hook.received.length, 1)
     assert.equal((hook.received[0]?.body as { notice: Notice }).notice.kind, 'upstream-cooldown')
   })

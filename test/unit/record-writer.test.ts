@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises'
 import type { RequestRecord } from '../../src/records/record.js'
 import { RecordWriter, type RecordWriterOptions } from '../../src/records/writer.js'
 import type { RecordPruneOptions, RecordQuery, RecordStore } from '../../src/storage/types.js'
@@ -78,7 +78,9 @@ describe('RecordWriter', () => {
     const writer = writerFor(t, store, { batchSize: 3 })
     for (const id of ids('s', 7)) writer.push(record(id))
     await until(() => store.batches.length === 2)
-    await sleep(30)
+    // Whatever the writer would do at once has run after two turns of the event loop (the interval is a minute).
+    await setImmediate()
+    await setImmediate()
     assert.deepEqual(store.batches, [ids('s', 3), ['s3', 's4', 's5']], 'two full batches, the seventh record still queued')
     assert.equal(writer.queued, 1)
     await writer.flush()
@@ -91,8 +93,8 @@ describe('RecordWriter', () => {
     const writer = writerFor(t, store, { batchSize: 500, flushIntervalMs: 60 })
     const started = performance.now()
     for (const id of ids('t', 3)) writer.push(record(id))
-    await sleep(20)
-    assert.deepEqual(store.batches, [], 'nothing before the interval')
+    await setImmediate()
+    assert.deepEqual(store.batches, [], 'not at once')
     await until(() => store.batches.length === 1)
     assert.ok(performance.now() - started >= 50, `written after the interval (${Math.round(performance.now() - started)} ms)`)
     assert.deepEqual(store.batches, [ids('t', 3)], 'one batch of all three')
@@ -267,7 +269,7 @@ describe('RecordWriter', () => {
       store.pruneDelayMs = 10
       const writer = writerFor(t, store, { retention: { maxAgeMs: 1000 }, pruneStep: 10, pruneStepPauseMs: 5 })
       const pass = writer.prune()
-      await sleep(30)
+      await until(() => store.prunes.length >= 1)
       writer.push(record('during'))
       await writer.flush()
       const stepsSoFar = store.prunes.length
@@ -286,6 +288,7 @@ describe('RecordWriter', () => {
 
       const idle = new FakeStore()
       const writer = writerFor(t, idle, { pruneIntervalMs: 5 })
+      // Six intervals of time: a writer without retention that pruned on its timer would have done so by now.
       await sleep(30)
       assert.equal(await writer.prune(), 0)
       assert.equal(idle.prunes.length, 0)
