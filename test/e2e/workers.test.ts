@@ -83,7 +83,6 @@ describe('two workers with the embedded defaults behave as one gateway', () => {
   let sent = 0
 
   before(async () => {
-    await withinOneWindow()
     mock = await startMockUpstream()
     cleanups.push(() => mock.close())
     relay = await startCluster(
@@ -109,6 +108,8 @@ routes:
 
   it('50 concurrent requests on a 10/minute rule: exactly 10 admitted, by both workers', async () => {
     mock.reset()
+    // The 50 go out within one minute of the clock (the rule's window), however long the start took.
+    await withinOneWindow(60_000, 15_000)
     const answers = await Promise.all(Array.from({ length: 50 }, () => post(relay.url, '/limited/chat/completions', {})))
     sent += 50
     const statuses = answers.map((answer) => answer.status)
@@ -120,6 +121,7 @@ routes:
 
   it('50 concurrent requests of 100 tokens on a 1,000-token quota: exactly 10 reach the upstream', async () => {
     mock.reset()
+    await withinOneWindow(3_600_000, 60_000)
     // The admitted ones hang at the upstream until they are aborted: nothing is settled while the 50 are decided.
     const leave = new AbortController()
     const statuses: number[] = []
@@ -217,11 +219,13 @@ describe('two workers: reloads, a killed worker, draining streams', { concurrenc
       body: JSON.stringify({ source: config(first.url)(port) }),
     })
     assert.deepEqual(await saved.body.json(), { etag: saved.headers.etag, applied: true })
-    const byAdmin = relay.logs().filter((line) => line.msg === 'config reloaded' && line.reason === 'admin api')
-    assert.deepEqual(new Set(byAdmin.map((line) => line.worker)), new Set(['primary', 0, 1]), 'every worker had reloaded when the admin API answered')
+    // Sent as soon as the API answered, on connections of their own (so on both workers): all go to the new upstream.
     const back = await Promise.all(Array.from({ length: 10 }, () => post(relay.url, '/v1/chat/completions', {})))
     assert.deepEqual(back.map((answer) => answer.status), Array(10).fill(200))
-    assert.equal(first.requests.length, 10)
+    assert.equal(first.requests.length, 10, 'every worker had the saved config when the admin API answered')
+    // (Their log lines come through pipes of their own, in their own time.)
+    const byAdmin = () => new Set(relay.logs().filter((line) => line.msg === 'config reloaded' && line.reason === 'admin api').map((line) => line.worker))
+    await eventually(() => byAdmin().size === 3, 20_000).catch(() => assert.fail(`reloaded by the admin API: ${[...byAdmin()].join(', ')}`))
   })
 
   it('a killed worker is logged and replaced; streams on the other worker finish; SIGTERM drains streams in flight', async (t) => {
