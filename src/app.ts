@@ -8,6 +8,7 @@ import { createRelayListener } from './http/relay-handler.js'
 import { installErrorReplies } from './http/reply-error.js'
 import { assignRequestId } from './http/request-id.js'
 import type { RuntimeHolder } from './runtime.js'
+import type { Config } from './config/schema.js'
 
 export interface AppState {
   /** False while shutting down: /readyz answers 503 so load balancers stop sending. */
@@ -37,7 +38,7 @@ export function buildApp(holder: RuntimeHolder, state: AppState = { accepting: t
     return503OnClosing: false,
     clientErrorHandler: answerClientError,
     serverFactory: (fastifyHandler) =>
-      createServer({ keepAliveTimeout: 72_000, noDelay: true }, (request: IncomingMessage, response: ServerResponse) => {
+      createServer(serverTimeouts(holder.current.config.server), (request: IncomingMessage, response: ServerResponse) => {
         if (isGatewayEndpoint(request.url)) fastifyHandler(request, response)
         else relay(request, response)
       }),
@@ -60,6 +61,23 @@ export function buildApp(holder: RuntimeHolder, state: AppState = { accepting: t
   app.get('/metrics', metrics)
   app.get('/v1/metrics', metrics)
   return app
+}
+
+/**
+ * The listener's own limits on slow clients (slowloris): headers and whole requests must arrive in
+ * bounded time. Node checks them on an interval, so the interval is a fraction of the shorter one.
+ */
+function serverTimeouts(server: Readonly<Config['server']>) {
+  const { headersTimeout, requestTimeout } = server
+  const shortest = requestTimeout > 0 ? Math.min(headersTimeout, requestTimeout) : headersTimeout
+  return {
+    keepAliveTimeout: 72_000,
+    noDelay: true,
+    // Node requires requestTimeout >= headersTimeout when both are set.
+    headersTimeout,
+    requestTimeout: requestTimeout > 0 ? Math.max(requestTimeout, headersTimeout) : 0,
+    connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(shortest / 4))),
+  }
 }
 
 /** Compared by digest, as client tokens are: the time taken says nothing about the token. */

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { buildApp, type AppState } from './app.js'
+import { trackConnections } from './http/idle-connections.js'
 import { loadConfig, type LoadedConfig, type LoadOptions } from './config/load.js'
 import { createLogger, type Logger } from './log.js'
 import { startReloader, type LocalReloader, type Reloader, type ReloadResult } from './reload.js'
@@ -56,6 +57,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
   const holder = new RuntimeHolder(config, logger, worker?.backends)
   const state: AppState = { accepting: true }
   const app = buildApp(holder, state, worker?.metricsText)
+  const connections = trackConnections(app.server)
   await app.listen({ host: config.server.host, port: config.server.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : config.server.port
@@ -76,8 +78,10 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
       deadline.unref()
       // server.close() closes only the keep-alive connections idle at that moment (Fastify's
       // forceCloseConnections: 'idle'); one whose stream ends later would then hold the exit until the
-      // deadline. Sweep them as they turn idle: closeIdleConnections never cuts a response in progress.
-      const sweep = setInterval(() => app.server.closeIdleConnections(), 100)
+      // deadline. Sweep them as they turn idle, never cutting a response in progress; connections
+      // that never sent a request go too (http/idle-connections.ts).
+      connections.closeIdle()
+      const sweep = setInterval(() => connections.closeIdle(), 100)
       sweep.unref()
       await Promise.all([app.close(), admin?.app.close()])
       clearInterval(sweep)

@@ -42,9 +42,8 @@ export function startReloader(holder: RuntimeHolder, loadOptions: LoadOptions, f
       const before = holder.current.config.server
       holder.swap(loaded.config)
       const after = loaded.config.server
-      if (before.host !== after.host || before.port !== after.port || before.workers !== after.workers) {
-        logger.warn('server.host, server.port and server.workers take effect at the next restart')
-      }
+      const atRestart = (['host', 'port', 'workers', 'headersTimeout', 'requestTimeout'] as const).filter((name) => before[name] !== after[name])
+      if (atRestart.length > 0) logger.warn({ changed: atRestart.map((name) => `server.${name}`) }, 'these settings take effect at the next restart')
       loadedHash = hash
       logger.info({ reason, routes: loaded.config.routes.length }, 'config reloaded')
       holder.metrics.configReloads.inc({ result: 'applied' })

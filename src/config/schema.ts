@@ -134,6 +134,10 @@ export const configSchema = z.strictObject({
       cors: z.strictObject({ enabled: z.boolean().default(true), origin: z.string().default('*') }).prefault({}),
       /** How long SIGTERM waits for requests and streams in flight before exiting. */
       shutdownTimeout: duration.default(30_000),
+      /** A client must send its request's headers within this long; a slow-header (slowloris) connection is then cut with 408. */
+      headersTimeout: duration.default(60_000),
+      /** A client must send its whole request (headers and body) within this long; a slow-body connection is then cut with 408. 0: no limit. */
+      requestTimeout: duration.default(300_000),
       /** Worker processes serving the one port (`auto`: one per core); more than 1 runs a primary that holds the embedded state. */
       workers: z.union([z.number().int().min(1).max(256), z.literal('auto')]).default(1),
     })

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
+import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
@@ -99,6 +99,27 @@ describe('graceful shutdown', { concurrency: true }, () => {
     assert.doesNotMatch(gateway.output(), /shutdown deadline reached/)
     assert.equal(mock.aborted(), 0)
     assert.match(gateway.output(), /shutting down/)
+  })
+
+  it('SIGTERM with connections open that never sent a request (a pre-opened pool, a slowloris): they are closed at once, the exit is not held', async (t) => {
+    const mock = await startMock(t)
+    const gateway = await startGatewayProcess(t, mock.url)
+    const sockets = await Promise.all(
+      Array.from({ length: 8 }, () => new Promise<Socket>((resolve) => {
+        const socket = connect(gateway.port, '127.0.0.1', () => resolve(socket))
+        socket.on('error', () => {})
+      })),
+    )
+    // One has begun a request without finishing its headers.
+    sockets[0]!.write('POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n')
+    const closed = sockets.map((socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())))
+    const signalled = Date.now()
+    gateway.child.kill('SIGTERM')
+    const exit = await gateway.exit
+    assert.equal(exit.code, 0, gateway.output())
+    assert.ok(exit.at - signalled < 2000, `exited ${exit.at - signalled} ms after SIGTERM (the deadline is 30 s)`)
+    await Promise.all(closed)
+    assert.doesNotMatch(gateway.output(), /shutdown deadline reached/)
   })
 
   it('SIGTERM with a never-ending stream: the process exits at about server.shutdownTimeout', async (t) => {

@@ -1,0 +1,5 @@
+import type { SoakItem } from '../types.js'
+import { memory } from './memory.js'
+
+/** Every item, in the order the issue lists them. */
+export const soakItems: readonly SoakItem[] = [memory]
