@@ -64,7 +64,8 @@ export async function startCommand(command: string, argv: string[], healthPath: 
     output: () => output,
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve()
+        // Ended already (by an exit code, or by a signal such as a SIGKILL a soak item sent): nothing to wait for.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve()
         child.once('exit', () => resolve())
         child.kill('SIGTERM')
         setTimeout(() => child.kill('SIGKILL'), 5000).unref()

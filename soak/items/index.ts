@@ -1,5 +1,6 @@
 import type { SoakItem } from '../types.js'
 import { memory } from './memory.js'
+import { records } from './records.js'
 
 /** Every item, in the order the issue lists them. */
-export const soakItems: readonly SoakItem[] = [memory]
+export const soakItems: readonly SoakItem[] = [memory, records]
