@@ -1,6 +1,7 @@
 import type { SoakItem } from '../types.js'
+import { clients } from './clients.js'
 import { memory } from './memory.js'
 import { records } from './records.js'
 
 /** Every item, in the order the issue lists them. */
-export const soakItems: readonly SoakItem[] = [memory, records]
+export const soakItems: readonly SoakItem[] = [memory, records, clients]
