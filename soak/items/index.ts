@@ -2,6 +2,7 @@ import type { SoakItem } from '../types.js'
 import { clients } from './clients.js'
 import { memory } from './memory.js'
 import { records } from './records.js'
+import { upstreamFaults } from './upstream-faults.js'
 
 /** Every item, in the order the issue lists them. */
-export const soakItems: readonly SoakItem[] = [memory, records, clients]
+export const soakItems: readonly SoakItem[] = [memory, records, upstreamFaults, clients]

@@ -22,7 +22,7 @@ export const defaultBehaviour: Readonly<MockBehaviour> = Object.freeze({
 // Bounds keep a typo from parking a socket for hours or building a gigabyte stream.
 const MAX_DELAY_MS = 600_000
 const MAX_CHUNKS = 100_000
-const FAULTS: readonly MockFault[] = ['none', 'reset', 'hang', 'truncate']
+const FAULTS: readonly MockFault[] = ['none', 'reset', 'hang', 'truncate', 'malformed', 'flood']
 // A Retry-After value goes straight into a header: visible ASCII only, so writeHead cannot throw.
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/
 const DIGITS = /^\s*\d+\s*$/

@@ -13,6 +13,8 @@ import type { MockBehaviour } from './types.js'
  */
 export function sendAnswer(ex: Exchange, answer: Answer, behaviour: MockBehaviour): void {
   const headers = baseHeaders(ex, behaviour.retryAfter)
+  if (behaviour.fault === 'flood') return sendFlood(ex, headers)
+  if (behaviour.fault === 'malformed') answer = malformed(answer)
   const truncate = behaviour.fault === 'truncate'
   if (answer.kind === 'sse') sendStream(ex, answer, behaviour.status, headers, behaviour.chunkDelayMs, truncate, behaviour.streamError)
   else sendBody(ex, answer, answer.status === 200 ? behaviour.status : answer.status, headers, truncate)
@@ -83,4 +85,40 @@ function sendStream(
     else res.end()
   }
   step()
+}
+
+/** The answer with every SSE event's JSON (or the JSON body) cut in half: what a broken upstream sends. */
+function malformed(answer: Answer): Answer {
+  const halve = (text: string) => text.slice(0, Math.max(1, text.length >> 1))
+  if (answer.kind === 'sse') {
+    return { ...answer, events: answer.events.map((event) => (event.startsWith('data: {') ? `${halve(event.trimEnd())}\n\n` : event)) }
+  }
+  const body = typeof answer.body === 'string' ? answer.body : answer.body.toString('utf8')
+  return { ...answer, body: halve(body) }
+}
+
+const FLOOD_BYTES = 256 * 1024 * 1024
+const FLOOD_PIECE = Buffer.alloc(64 * 1024, 0x61)
+
+/** A 256 MB JSON answer (one long content string), written with the client's backpressure. */
+function sendFlood(ex: Exchange, headers: OutgoingHttpHeaders): void {
+  const { res } = ex
+  const head = Buffer.from(`{"id":"chatcmpl-mock-${ex.id}","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"`)
+  const tail = Buffer.from('"},"finish_reason":"stop"}]}')
+  headers['content-type'] = 'application/json'
+  headers['content-length'] = head.length + FLOOD_BYTES + tail.length
+  res.writeHead(200, headers)
+  res.write(head)
+  let sent = 0
+  const more = (): void => {
+    while (sent < FLOOD_BYTES && !ex.closed && !res.destroyed) {
+      sent += FLOOD_PIECE.length
+      if (!res.write(FLOOD_PIECE)) {
+        res.once('drain', more)
+        return
+      }
+    }
+    if (!ex.closed && !res.destroyed) res.end(tail)
+  }
+  more()
 }

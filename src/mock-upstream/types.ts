@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 
 /** How the mock misbehaves at the transport level; `none` answers normally. */
-export type MockFault = 'none' | 'reset' | 'hang' | 'truncate'
+export type MockFault = 'none' | 'reset' | 'hang' | 'truncate' | 'malformed' | 'flood'
 
 /**
  * What the mock does with one request. Server-wide values are the defaults; a request can
@@ -12,7 +12,9 @@ export interface MockBehaviour {
   status: number
   /**
    * reset: destroy the socket before any response; hang: never answer (until the client leaves);
-   * truncate: send half the SSE chunks or half the JSON body, then destroy the socket.
+   * truncate: send half the SSE chunks or half the JSON body, then destroy the socket; malformed:
+   * every SSE event's JSON (or the JSON body) cut in half, the answer otherwise whole; flood: a JSON
+   * body of 256 MB (a gigantic answer), written as fast as the client takes it.
    */
   fault: MockFault
   /** Wait this long before sending response headers (slow time to first byte). */
