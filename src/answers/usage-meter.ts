@@ -19,8 +19,6 @@ export class UsageMeter implements AnswerListener {
   assembler: ChatAssembler | undefined
   private reported: Usage | undefined
   private generated = ''
-  /** Events a tap has not read yet (deferred): read before anything asks for the counts or the text. */
-  private unread: (() => void) | undefined
 
   start(head: AnswerHead): void {
     this.assembler?.start(head)
@@ -62,23 +60,7 @@ export class UsageMeter implements AnswerListener {
 
   /** Whether the upstream reported its usage (a stream asked with include_usage did, at its end). */
   get hasReportedUsage(): boolean {
-    this.readDeferred()
     return this.reported !== undefined
-  }
-
-  /**
-   * A tap that only needs the counts may hold a stream's events unread until someone asks (most
-   * upstreams report usage at the end, and then the text is never counted): `read` is called once,
-   * before the counts or the text are given out. A later call replaces an earlier one that already ran.
-   */
-  defer(read: () => void): void {
-    this.unread = read
-  }
-
-  private readDeferred(): void {
-    const read = this.unread
-    this.unread = undefined
-    read?.()
   }
 
   /** Whether only the counts are wanted, not the answer itself (then a plain answer's usage may be scanned instead of parsed). */
@@ -91,7 +73,6 @@ export class UsageMeter implements AnswerListener {
    * (`estimate` while the tokenizer is not loaded yet: it is loaded on first need, then counts are exact).
    */
   usageOr(promptEstimate: number | (() => number)): Usage {
-    this.readDeferred()
     if (this.reported !== undefined) return this.reported
     if (typeof promptEstimate === 'function') promptEstimate = promptEstimate()
     const exact = tokenizerLoaded()
@@ -102,7 +83,6 @@ export class UsageMeter implements AnswerListener {
 
   /** The answer's text and tool-call arguments as read so far. */
   generatedText(): string {
-    this.readDeferred()
     return this.generated
   }
 }
