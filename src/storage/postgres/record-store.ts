@@ -108,7 +108,9 @@ export class PostgresRecordStore implements RecordStore {
   async query(filter: RecordQuery): Promise<RequestRecord[]> {
     this.#checkOpen()
     const params: RowValue[] = []
-    const where = recordConditions(filter, (value) => `$${params.push(value)}`, chatOnlySql, ' COLLATE "C"')
+    // A filter's text is stored text's twin: NUL (which PostgreSQL's text cannot hold, and refuses with
+    // an error) becomes U+FFFD as it did when the record was written, so it matches and never fails.
+    const where = recordConditions(filter, (value) => `$${params.push(typeof value === 'string' ? value.replaceAll('\0', '\uFFFD') : value)}`, chatOnlySql, ' COLLATE "C"')
     const limit = filter.limit === undefined ? '' : ` LIMIT $${params.push(filter.limit)}`
     await this.#ready()
     const { rows } = await this.#pool.query<Record<string, unknown>>(
