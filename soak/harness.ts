@@ -11,6 +11,7 @@ import { request } from 'undici'
 import { stringify } from 'yaml'
 import { freePort, rssMb, startService, type Service } from '../bench/processes.js'
 import { startMockUpstream, type MockUpstream, type MockUpstreamOptions } from '../src/mock-upstream/index.js'
+import type { SoakFigure, SoakItem, SoakScale } from './types.js'
 
 export { rssMb, freePort }
 
@@ -37,6 +38,16 @@ export class Resources {
         // the rest still close
       }
     }
+  }
+}
+
+/** Runs one item and closes all it opened, whether it finished or threw. */
+export async function runSoakItem(item: SoakItem, scale: SoakScale, log: (line: string) => void): Promise<SoakFigure[]> {
+  const resources = new Resources()
+  try {
+    return await item.run(scale, log, resources)
+  } finally {
+    await resources.close()
   }
 }
 

@@ -4,6 +4,7 @@
  * runs; `-- --only memory,records` some items. Needs `npm run build` first (the script does it).
  */
 import { table } from '../bench/report.js'
+import { runSoakItem } from './harness.js'
 import { soakItems } from './items/index.js'
 import type { SoakFigure, SoakScale } from './types.js'
 
@@ -16,7 +17,7 @@ for (const item of items) {
   const started = Date.now()
   console.log(`soak: ${item.name} (${scale})`)
   try {
-    figures.push(...(await item.run(scale, (line) => console.log(`  ${line}`))))
+    figures.push(...(await runSoakItem(item, scale, (line) => console.log(`  ${line}`))))
   } catch (error) {
     figures.push({ item: item.name, figure: 'failed', bound: 'runs', ok: false, detail: (error as Error).stack ?? String(error) })
   }

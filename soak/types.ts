@@ -1,3 +1,5 @@
+import type { Resources } from './harness.js'
+
 /** One figure of the soak, against its bound (issue 18). */
 export interface SoakFigure {
   item: string
@@ -15,5 +17,6 @@ export type SoakScale = 'full' | 'short'
 
 export interface SoakItem {
   name: string
-  run(scale: SoakScale, log: (line: string) => void): Promise<SoakFigure[]>
+  /** Everything it opens goes into `resources`, which whoever runs it closes (runSoakItem). */
+  run(scale: SoakScale, log: (line: string) => void, resources: Resources): Promise<SoakFigure[]>
 }

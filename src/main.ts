@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { buildApp, type AppState } from './app.js'
 import { trackConnections } from './http/idle-connections.js'
+import { exitOnSignals } from './exit-on-signals.js'
 import { loadConfig, type LoadedConfig, type LoadOptions } from './config/load.js'
 import { createLogger, type Logger } from './log.js'
 import { startReloader, type LocalReloader, type Reloader, type ReloadResult } from './reload.js'
@@ -92,18 +93,7 @@ export async function startGateway(options: StartOptions = {}): Promise<Gateway>
   }
 
   if (options.handleSignals) {
-    const onSignal = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, 'shutting down: no new connections; requests in flight may finish')
-      shutdown().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed')
-          process.exit(1)
-        },
-      )
-    }
-    process.once('SIGTERM', onSignal)
-    process.once('SIGINT', onSignal)
+    exitOnSignals(logger, shutdown, (signal) => logger.info({ signal }, 'shutting down: no new connections; requests in flight may finish'))
   }
   return { app, holder, loaded, url: urlOf(config.server.host, port), reloader: local, admin, shutdown }
 }

@@ -14,26 +14,21 @@ import type { MockUpstream } from '../../src/mock-upstream/index.js'
  */
 export const clients: SoakItem = {
   name: 'clients',
-  async run(scale, log) {
-    const resources = new Resources()
-    try {
-      const full = scale === 'full'
-      const headersTimeoutMs = full ? 10_000 : 2000
-      const requestTimeoutMs = full ? 20_000 : 4000
-      const mock = await startMock(resources)
-      const gateway = await startGateway(resources, {
-        server: { headersTimeout: `${headersTimeoutMs}ms`, requestTimeout: `${requestTimeoutMs}ms`, bodyLimit: '1mb' },
-        routes: [{ path: '/', upstreams: [{ url: mock.url }] }],
-      })
-      const figures: SoakFigure[] = []
-      figures.push(...(await disconnects(gateway, mock, log)))
-      figures.push(...(await slowClients(resources, gateway, full ? 1000 : 200, headersTimeoutMs, requestTimeoutMs, log)))
-      figures.push(await idleConnections(resources, gateway, full ? 10_000 : 1000, full ? 60_000 : 3000, log))
-      figures.push(await bodyFlood(gateway, full ? 200 : 40, log))
-      return figures
-    } finally {
-      await resources.close()
-    }
+  async run(scale, log, resources) {
+    const full = scale === 'full'
+    const headersTimeoutMs = full ? 10_000 : 2000
+    const requestTimeoutMs = full ? 20_000 : 4000
+    const mock = await startMock(resources)
+    const gateway = await startGateway(resources, {
+      server: { headersTimeout: `${headersTimeoutMs}ms`, requestTimeout: `${requestTimeoutMs}ms`, bodyLimit: '1mb' },
+      routes: [{ path: '/', upstreams: [{ url: mock.url }] }],
+    })
+    const figures: SoakFigure[] = []
+    figures.push(...(await disconnects(gateway, mock, log)))
+    figures.push(...(await slowClients(resources, gateway, full ? 1000 : 200, headersTimeoutMs, requestTimeoutMs, log)))
+    figures.push(await idleConnections(resources, gateway, full ? 10_000 : 1000, full ? 60_000 : 3000, log))
+    figures.push(await bodyFlood(gateway, full ? 200 : 40, log))
+    return figures
   },
 }
 

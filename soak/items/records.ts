@@ -20,61 +20,56 @@ interface LoadUnderSignal {
  */
 export const records: SoakItem = {
   name: 'records',
-  async run(scale, log) {
-    const resources = new Resources()
-    try {
-      const loadMs = scale === 'full' ? 20_000 : 3000
-      const mock = await startMock(resources, { record: false })
-      const config = { routes: [{ path: '/', upstreams: [{ url: mock.url }] }] }
+  async run(scale, log, resources) {
+    const loadMs = scale === 'full' ? 20_000 : 3000
+    const mock = await startMock(resources, { record: false })
+    const config = { routes: [{ path: '/', upstreams: [{ url: mock.url }] }] }
 
-      const terminated = await startGateway(resources, config)
-      const term = await loadThenSignal(resources, terminated, loadMs, 'SIGTERM')
-      const termRows = recordRows(terminated)
-      log(`records: SIGTERM after ${term.served} answers: ${termRows} records`)
-      const figures: SoakFigure[] = [
-        {
-          item: `records after SIGTERM under load (c=32, ${loadMs / 1000} s)`,
-          figure: `${termRows.toLocaleString('en')} of ${term.served.toLocaleString('en')} answered`,
-          bound: 'none lost',
-          ok: termRows === term.served,
-          detail: `exit code ${terminated.child.exitCode}`,
-        },
-      ]
+    const terminated = await startGateway(resources, config)
+    const term = await loadThenSignal(resources, terminated, loadMs, 'SIGTERM')
+    const termRows = recordRows(terminated)
+    log(`records: SIGTERM after ${term.served} answers: ${termRows} records`)
+    const figures: SoakFigure[] = [
+      {
+        item: `records after SIGTERM under load (c=32, ${loadMs / 1000} s)`,
+        figure: `${termRows.toLocaleString('en')} of ${term.served.toLocaleString('en')} answered`,
+        bound: 'none lost',
+        ok: termRows === term.served,
+        detail: `exit code ${terminated.child.exitCode}`,
+      },
+    ]
 
-      const killed = await startGateway(resources, config)
-      const kill = await loadThenSignal(resources, killed, loadMs, 'SIGKILL')
-      const killRows = recordRows(killed)
-      const lost = kill.served - killRows
-      const inLastWindow = kill.answeredAt.filter((at) => at > kill.signalledAt - BATCH_WINDOW_MS).length
-      log(`records: SIGKILL after ${kill.served} answers: ${killRows} records, ${lost} lost, ${inLastWindow} answered in the last ${BATCH_WINDOW_MS} ms`)
-      figures.push({
-        item: `records lost to SIGKILL under load (c=32, ${loadMs / 1000} s)`,
-        figure: `${lost.toLocaleString('en')} lost`,
-        bound: `<= those answered in the last batch window (${inLastWindow.toLocaleString('en')})`,
-        ok: lost >= 0 && lost <= inLastWindow,
-        detail: `${killRows.toLocaleString('en')} of ${kill.served.toLocaleString('en')} written`,
-      })
+    const killed = await startGateway(resources, config)
+    const kill = await loadThenSignal(resources, killed, loadMs, 'SIGKILL')
+    const killRows = recordRows(killed)
+    const lost = kill.served - killRows
+    const inLastWindow = kill.answeredAt.filter((at) => at > kill.signalledAt - BATCH_WINDOW_MS).length
+    log(`records: SIGKILL after ${kill.served} answers: ${killRows} records, ${lost} lost, ${inLastWindow} answered in the last ${BATCH_WINDOW_MS} ms`)
+    figures.push({
+      item: `records lost to SIGKILL under load (c=32, ${loadMs / 1000} s)`,
+      figure: `${lost.toLocaleString('en')} lost`,
+      bound: `<= those answered in the last batch window (${inLastWindow.toLocaleString('en')})`,
+      ok: lost >= 0 && lost <= inLastWindow,
+      detail: `${killRows.toLocaleString('en')} of ${kill.served.toLocaleString('en')} written`,
+    })
 
-      // Started again on the files the killed process left: it opens them, serves, and writes on.
-      const again = await killed.restart()
-      log('records: restarted on the same files')
-      const answer = await fetch(`${again.url}${chatPath}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: plainBody })
-      await answer.arrayBuffer()
-      log(`records: answered ${answer.status}; stopping`)
-      await again.stop()
-      const integrity = recordsIntegrity(again)
-      const afterRestart = recordRows(again)
-      figures.push({
-        item: 'a restart on the files of the killed process',
-        figure: `integrity ${integrity}, answered ${answer.status}`,
-        bound: 'opens cleanly and writes on',
-        ok: integrity === 'ok' && answer.status === 200 && afterRestart === killRows + 1,
-        detail: `${afterRestart.toLocaleString('en')} records after one more request`,
-      })
-      return figures
-    } finally {
-      await resources.close()
-    }
+    // Started again on the files the killed process left: it opens them, serves, and writes on.
+    const again = await killed.restart()
+    log('records: restarted on the same files')
+    const answer = await fetch(`${again.url}${chatPath}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: plainBody })
+    await answer.arrayBuffer()
+    log(`records: answered ${answer.status}; stopping`)
+    await again.stop()
+    const integrity = recordsIntegrity(again)
+    const afterRestart = recordRows(again)
+    figures.push({
+      item: 'a restart on the files of the killed process',
+      figure: `integrity ${integrity}, answered ${answer.status}`,
+      bound: 'opens cleanly and writes on',
+      ok: integrity === 'ok' && answer.status === 200 && afterRestart === killRows + 1,
+      detail: `${afterRestart.toLocaleString('en')} records after one more request`,
+    })
+    return figures
   },
 }
 

@@ -41,11 +41,6 @@ export class LocalFlights implements FlightBoard {
     return { kind: 'lead', release }
   }
 
-  /** How many flights are in progress (the primary's hub reports it in tests). */
-  get size(): number {
-    return this.#flights.size
-  }
-
   close(): void {
     for (const release of [...this.#releases]) release()
   }

@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../log.js'
 import { startReloader, type ReloadResult } from '../reload.js'
 import { RuntimeHolder } from '../runtime.js'
 import { serveWorker } from './hub.js'
+import { exitOnSignals } from '../exit-on-signals.js'
 import { Link, type Channel } from './link.js'
 import { SharedFlights } from './shared-flights.js'
 import { WORKER_START_VARIABLE, type WorkerReady, type WorkerStart } from './start-info.js'
@@ -149,18 +150,7 @@ export async function startPrimary(options: LoadOptions & { handleSignals?: bool
   readyWaiters.clear()
 
   if (options.handleSignals) {
-    const onSignal = (signal: NodeJS.Signals) => {
-      logger.info({ signal, workers: running.size }, 'shutting down: every worker drains its requests in flight')
-      shutdown().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed')
-          process.exit(1)
-        },
-      )
-    }
-    process.once('SIGTERM', onSignal)
-    process.once('SIGINT', onSignal)
+    exitOnSignals(logger, shutdown, (signal) => logger.info({ signal, workers: running.size }, 'shutting down: every worker drains its requests in flight'))
   }
   return { loaded, workers: count, ready: firstReady!, shutdown }
 }

@@ -31,10 +31,6 @@ export class SharedFlights {
     for (const [key, flight] of [...this.#flights]) if (flight.worker === worker) this.#end(key)
   }
 
-  get size(): number {
-    return this.#flights.size
-  }
-
   #end(key: string): void {
     const flight = this.#flights.get(key)
     this.#flights.delete(key)
