@@ -1,4 +1,5 @@
 import { Agent, ProxyAgent, type Dispatcher } from 'undici'
+import { connectorClosingUnusedSockets } from './unused-sockets.js'
 
 export interface DispatcherOptions {
   connectTimeout: number
@@ -20,5 +21,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     headersTimeout: 0,
     bodyTimeout: 0,
   }
-  return options.proxy ? new ProxyAgent({ uri: options.proxy, ...common }) : new Agent(common)
+  if (options.proxy) return new ProxyAgent({ uri: options.proxy, ...common })
+  return new Agent({ ...common, connect: connectorClosingUnusedSockets(common.connect) })
 }
