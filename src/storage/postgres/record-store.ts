@@ -21,6 +21,16 @@ export interface PostgresRecordStoreOptions {
 // Bind parameters per statement are limited to 65535; 1000 rows of 24 columns stay well below.
 const ROWS_PER_INSERT = 1000
 
+// Failed writes remembered for their retry; the writer retries one batch at a time.
+const MAX_IN_DOUBT = 64
+
+/** A batch, by its first record (the writer retries the same batch, in the same order). */
+function inDoubtKey(record: RequestRecord): string {
+  return `${record.time} ${record.id}`
+}
+
+const idColumn = recordColumns.indexOf('id')
+const timeColumn = recordColumns.indexOf('time')
 const jsonColumns = new Set<number>([recordColumns.indexOf('attempts'), recordColumns.indexOf('content')])
 
 // PostgreSQL text cannot hold NUL, and jsonb refuses \u0000 and lone surrogate escapes (which
@@ -64,6 +74,12 @@ export class PostgresRecordStore implements RecordStore {
   readonly #countTable: string
   #migrated: Promise<unknown> | undefined
   #closed = false
+  /**
+   * Writes that failed with their outcome unknown (the connection broke around the commit), by their
+   * batch's first record: the transaction id to ask about before the same batch is written again, so
+   * that the writer's retry does not store it twice (issue 18).
+   */
+  readonly #inDoubt = new Map<string, string>()
 
   constructor(options: PostgresRecordStoreOptions) {
     checkOptions(options)
@@ -91,18 +107,32 @@ export class PostgresRecordStore implements RecordStore {
     this.#checkOpen()
     if (records.length === 0) return
     await this.#ready()
-    if (records.length <= ROWS_PER_INSERT) {
-      await this.#pool.query(this.#insertSql(records.length), this.#insertParams(records))
-      return
+    const key = inDoubtKey(records[0]!)
+    const earlier = this.#inDoubt.get(key)
+    if (earlier !== undefined) {
+      const written = await this.#committed(earlier, records[0]!)
+      this.#inDoubt.delete(key)
+      if (written) return
     }
-    await withClient(this.#pool, async (client) => {
-      await client.query('BEGIN')
-      for (let start = 0; start < records.length; start += ROWS_PER_INSERT) {
-        const chunk = records.slice(start, start + ROWS_PER_INSERT)
-        await client.query(this.#insertSql(chunk.length), this.#insertParams(chunk))
+    let xid: string | undefined
+    try {
+      await withClient(this.#pool, async (client) => {
+        await client.query('BEGIN')
+        // Asked before the commit: if the connection breaks during it, this id still tells how it ended.
+        xid = (await client.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid')).rows[0]?.xid
+        for (let start = 0; start < records.length; start += ROWS_PER_INSERT) {
+          const chunk = records.slice(start, start + ROWS_PER_INSERT)
+          await client.query(this.#insertSql(chunk.length), this.#insertParams(chunk))
+        }
+        await client.query('COMMIT')
+      })
+    } catch (error) {
+      if (xid !== undefined) {
+        this.#inDoubt.set(key, xid)
+        if (this.#inDoubt.size > MAX_IN_DOUBT) this.#inDoubt.delete(this.#inDoubt.keys().next().value!)
       }
-      await client.query('COMMIT')
-    })
+      throw error
+    }
   }
 
   async query(filter: RecordQuery): Promise<RequestRecord[]> {
@@ -150,6 +180,24 @@ export class PostgresRecordStore implements RecordStore {
     if (this.#closed) return
     this.#closed = true
     await this.#pool.end()
+  }
+
+  /**
+   * Whether the failed write of transaction `xid` (whose batch began with `first`) committed after all.
+   * An xid past the server's next one was lost in a crash (never committed); one a crash left behind
+   * may be handed out again, so the batch's first record must also be there. Still running: unknown
+   * yet, so this write fails and the writer's retry or drop follows as for any failure.
+   */
+  async #committed(xid: string, first: RequestRecord): Promise<boolean> {
+    const row = rowValues(first)
+    const { rows } = await this.#pool.query<{ status: string | null; present: boolean }>(
+      `SELECT CASE WHEN $1::xid8 < pg_snapshot_xmax(pg_current_snapshot()) THEN pg_xact_status($1::xid8) END AS status,
+        EXISTS (SELECT 1 FROM ${this.#table} WHERE time = $2 AND id = $3) AS present`,
+      [xid, row[timeColumn], storable(row[idColumn]!, idColumn)],
+    )
+    const { status, present } = rows[0] ?? { status: null, present: false }
+    if (status === 'in progress') throw new Error('PostgresRecordStore: an earlier write of this batch is still in progress')
+    return status === 'committed' && present
   }
 
   #ready(): Promise<unknown> {
