@@ -1,5 +1,6 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import { RelayError } from '../errors.js'
+import { answerClientError } from '../http/client-error.js'
 import type { Logger } from '../log.js'
 import type { Reloader } from '../reload.js'
 import type { RuntimeHolder } from '../runtime.js'
@@ -52,7 +53,15 @@ export interface AdminContext extends AdminDeps {
  */
 export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   const admin = deps.holder.current.config.admin!
-  const app = Fastify({ loggerInstance: deps.logger as unknown as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4 * 1024 * 1024 })
+  const app = Fastify({
+    loggerInstance: deps.logger as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 4 * 1024 * 1024,
+    // A request Node's parser refuses (a raw Latin-1 byte in the URL) is answered as on the relay's port, not in Fastify's shape.
+    clientErrorHandler: answerClientError,
+    // A URL the router cannot decode (`/admin/api/requests/%zz`) gets the catalogue's error shape too, not Fastify's own.
+    frameworkErrors: (error, _request, reply) => void (reply as FastifyReply).code(400).send(new RelayError('RELAY_ERR_BAD_REQUEST', error.message).toBody()),
+  })
   const sessions = new SessionBook(admin.sessionIdle, admin.sessionMax)
   const context: AdminContext = {
     ...deps,
@@ -85,6 +94,11 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
       .header('x-frame-options', 'DENY')
       .header('content-security-policy', contentSecurityPolicy)
       .header('referrer-policy', 'no-referrer')
+  })
+  // ajv coerces "1e400" to Infinity and then skips its integer and range checks (they test finite numbers only).
+  app.addHook('preHandler', async (request) => {
+    const given = [...Object.values((request.query ?? {}) as Record<string, unknown>), ...Object.values((request.params ?? {}) as Record<string, unknown>)]
+    if (given.some((value) => typeof value === 'number' && !Number.isFinite(value))) throw new RelayError('RELAY_ERR_BAD_REQUEST', 'A number in the query or the path is not finite.')
   })
   void app.register(uiFiles)
   metaRoutes(app, context)

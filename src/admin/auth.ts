@@ -41,7 +41,8 @@ export function requireAdmin(caller: Caller | undefined, request: FastifyRequest
   if (known.via === 'session') {
     const origin = request.headers.origin
     const host = request.headers.host
-    if (origin !== undefined && host !== undefined && new URL(origin).host !== host) throw new RelayError('RELAY_ERR_ADMIN_FORBIDDEN', 'A change must come from the admin UI itself.')
+    // An Origin that is no URL (`null` from a sandboxed page, garbage) is not the UI either: refused, where new URL() threw a 500.
+    if (origin !== undefined && host !== undefined && (!URL.canParse(origin) || new URL(origin).host !== host)) throw new RelayError('RELAY_ERR_ADMIN_FORBIDDEN', 'A change must come from the admin UI itself.')
     if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) throw new RelayError('RELAY_ERR_ADMIN_FORBIDDEN', 'A change must be sent as application/json.')
   }
   return known

@@ -13,7 +13,8 @@ export const requestFilterProperties = {
   model: { type: 'string', maxLength: 512 },
   upstream: { type: 'string', maxLength: 512 },
   client: { type: 'string', maxLength: 512 },
-  status: { type: 'string', pattern: '^([1-5]xx|[1-5][0-9][0-9]|error)$' },
+  // Classes 2xx-5xx only, as the record stores take them (1xx failed there with a 500).
+  status: { type: 'string', pattern: '^([2-5]xx|[1-5][0-9][0-9]|error)$' },
   cache: { enum: ['HIT', 'MISS', 'BYPASS'] },
   id: { type: 'string', minLength: 1, maxLength: 256 },
 } as const

@@ -5,7 +5,8 @@ import { requireCaller } from '../auth.js'
 const query = {
   type: 'object',
   additionalProperties: false,
-  properties: { before: { type: 'integer', minimum: 1 }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+  // Bounded as a PostgreSQL bigint and a JS number can hold it: past that the store failed with a 500.
+  properties: { before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
 } as const
 
 /** The audit log (issue 15 point 6), newest first, a page at a time by `before` (the last seq seen). Diffs are masked: the viewer may read it. */

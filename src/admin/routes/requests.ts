@@ -9,11 +9,13 @@ const listQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    since: { type: 'integer', minimum: 0 },
-    until: { type: 'integer', minimum: 0 },
+    // Bounded: a PostgreSQL bigint (and a JS number's exact range) ends below 1e20, and 1e20 would fail there as a 500.
+    since: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    until: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
     ...requestFilterProperties,
     /** `time:seq` of the last record of the page before (keyset paging). */
-    before: { type: 'string', pattern: '^[0-9]+:[0-9]+$' },
+    // At most 15 digits each: exact as JS numbers and within a PostgreSQL bigint (longer ones failed as a 500).
+    before: { type: 'string', pattern: '^[0-9]{1,15}:[0-9]{1,15}$' },
     limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
   },
 } as const
@@ -43,7 +45,7 @@ export function requestRoutes(app: FastifyInstance, context: AdminContext, store
     return { records: found.map(requestRow), recordsOff: false, next: found.length === filter.limit && last !== undefined ? `${last.time}:${last.seq}` : null }
   })
 
-  app.get<{ Params: { seq: number } }>('/admin/api/requests/:seq', { schema: { params: { type: 'object', properties: { seq: { type: 'integer', minimum: 1 } }, required: ['seq'] } } }, async (request) => {
+  app.get<{ Params: { seq: number } }>('/admin/api/requests/:seq', { schema: { params: { type: 'object', properties: { seq: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } }, required: ['seq'] } } }, async (request) => {
     const caller = requireCaller(context.caller(request))
     const [record] = store === undefined ? [] : await store.query({ seq: request.params.seq, withSeq: true, limit: 1 })
     if (record === undefined) throw new RelayError('RELAY_ERR_ADMIN_NOT_FOUND', `No request record ${request.params.seq}${store === undefined ? ' (records are off)' : ''}.`)
