@@ -3,7 +3,7 @@
  * measured), the shipped mock upstream in this process (its request and abort counts are read
  * directly), and the record file read as it is on disk.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -119,17 +119,29 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   }
 }
 
-/** The gateway's RSS once it has stopped falling (sampled every 250 ms, at most `maxMs`): what it settles at. */
-export async function settledRss(pid: number, maxMs = 5000): Promise<number> {
-  let last = rssMb(pid)
+/**
+ * The gateway's RSS once it holds still: the last sample (every 250 ms) once the samples of the
+ * last `quietMs` lie within 1 MB of each other, or at `maxMs`. After a peak, V8 gives its heap pages
+ * back in steps some seconds apart (its memory reducer), so a peak's aftermath needs a quiet window
+ * longer than those steps.
+ */
+export async function settledRss(pid: number, { quietMs = 1000, maxMs = 5000 }: { quietMs?: number; maxMs?: number } = {}): Promise<number> {
+  const window: Array<{ at: number; mb: number }> = [{ at: Date.now(), mb: rssMb(pid) }]
   const deadline = Date.now() + maxMs
-  while (Date.now() < deadline) {
+  for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 250))
-    const now = rssMb(pid)
-    if (now >= last - 0.5) return Math.min(now, last)
-    last = now
+    const now = { at: Date.now(), mb: rssMb(pid) }
+    window.push(now)
+    while (window[0]!.at < now.at - quietMs) window.shift()
+    const values = window.map((sample) => sample.mb)
+    const still = now.at - window[0]!.at >= quietMs - 250 && Math.max(...values) - Math.min(...values) < 1
+    if (still || now.at >= deadline) return now.mb
   }
-  return last
+}
+
+/** How many files (sockets included) process `pid` has open. */
+export function openFiles(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length
 }
 
 export const chatPath = '/v1/chat/completions'

@@ -1,9 +1,9 @@
 /**
  * Token counts for quotas: an estimate of a request's prompt before it is sent, and a count of
  * streamed text when the upstream reports no usage. gpt-tokenizer (o200k_base, the encoding of
- * current OpenAI models) is loaded only when some rule counts tokens: it takes ~200 ms and tens of
- * MB, which configs without token quotas should not pay. Until it has loaded, text is counted at
- * four characters per token (OpenAI's own rule of thumb).
+ * current OpenAI models) is loaded when some rule counts tokens or an answer without usage needs its
+ * text counted: it takes ~200 ms and tens of MB, which configs that never need it should not pay.
+ * Until it has loaded, text is counted at four characters per token (OpenAI's own rule of thumb).
  */
 
 type CountTokens = (text: string) => number
