@@ -5,6 +5,8 @@ import { chatPath, mb, openFiles, plainBody, recordRows, rssMb, settledRss, star
 import type { SoakFigure, SoakItem } from '../types.js'
 
 const MB_BOUND = 32
+/** Streams held and released before the measured ones (warm-up of the cut-stream path). */
+const WARM_STREAMS = 20
 /** Open files the gateway may have beyond its level before the held streams: keep-alive connections come and go. */
 const FD_SLACK = 16
 
@@ -57,7 +59,7 @@ export const memory: SoakItem = {
     ]
 
     // Held streams: opened, all started, held, released. A few first, so that what a cut stream
-    // loads once (the tokenizer that counts its text, ~25 MB) is in the level before, as after any
+    // loads once (the tokenizer that counts its text, ~45 MB of RSS) is in the level before, as after any
     // day of traffic; then the thousands, measured. Both levels are read a minute after the traffic
     // before them (then once RSS holds still): V8 gives a peak's heap back at its next major GC, which
     // an idle gateway ran 30-40 s after 2,000 streams ended (it sat flat at the peak until then).
@@ -66,16 +68,16 @@ export const memory: SoakItem = {
       await new Promise((resolve) => setTimeout(resolve, rest.afterMs))
       return settledRss(gateway.pid, rest)
     }
-    await holdStreams(gateway.url, 20, 0)
-    if (!(await waitFor(() => mock.aborted() >= 20, 30_000))) throw new Error('the warm-up streams were not released upstream')
+    await holdStreams(gateway.url, WARM_STREAMS, 0)
+    if (!(await waitFor(() => mock.aborted() >= WARM_STREAMS, 30_000))) throw new Error('the warm-up streams were not released upstream')
     const restBefore = await restingRss()
     const fdsBefore = openFiles(gateway.pid)
     let holding = restBefore
-    const sampler2 = setInterval(() => (holding = Math.max(holding, rssMb(gateway.pid))), 500)
+    const heldPeakSampler = setInterval(() => (holding = Math.max(holding, rssMb(gateway.pid))), 500)
     const { begun, allBegun } = await holdStreams(gateway.url, held, holdMs)
-    clearInterval(sampler2)
+    clearInterval(heldPeakSampler)
     log('memory: streams released')
-    const streamsGone = await waitFor(() => mock.aborted() >= 20 + held, 30_000)
+    const streamsGone = await waitFor(() => mock.aborted() >= WARM_STREAMS + held, 30_000)
     // Every connection the streams used is closed again (undici's spare one after each cut stream too).
     const socketsClosed = await waitFor(() => openFiles(gateway.pid) <= fdsBefore + FD_SLACK, 30_000)
     const fdsAfter = openFiles(gateway.pid)
@@ -86,12 +88,12 @@ export const memory: SoakItem = {
       figure: mb(restAfter - restBefore),
       bound: `within ${MB_BOUND} MB of before`,
       ok: allBegun && streamsGone && socketsClosed && restAfter - restBefore < MB_BOUND,
-      detail: `${restBefore.toFixed(0)} → ${holding.toFixed(0)} held → ${restAfter.toFixed(0)} MB; ${begun} began, upstream calls ended ${mock.aborted() - 20}; open files ${fdsBefore} → ${fdsAfter}`,
+      detail: `${restBefore.toFixed(0)} → ${holding.toFixed(0)} held → ${restAfter.toFixed(0)} MB; ${begun} began, upstream calls ended ${mock.aborted() - WARM_STREAMS}; open files ${fdsBefore} → ${fdsAfter}`,
     })
 
     // Nothing lost: SIGTERM writes what is queued; then the file holds one record per request served.
     // (Every request sent is recorded: those that failed and the held streams the clients left, too.)
-    const sent = served + errors + 20 + held
+    const sent = served + errors + WARM_STREAMS + held
     log('memory: stopping the gateway (SIGTERM)')
     await gateway.stop()
     const rows = recordRows(gateway)
@@ -100,7 +102,7 @@ export const memory: SoakItem = {
       figure: `${rows.toLocaleString('en')} of ${sent.toLocaleString('en')}`,
       bound: 'one per request',
       ok: rows === sent,
-      detail: `${served.toLocaleString('en')} answered, ${errors} failed, ${20 + held} held streams`,
+      detail: `${served.toLocaleString('en')} answered, ${errors} failed, ${WARM_STREAMS + held} held streams`,
     })
     return figures
   },
