@@ -96,7 +96,7 @@ export async function startPrivatePostgres(resources: Resources, installation: I
   }
 
   const query = async <Row extends pg.QueryResultRow>(sql: string, database = 'relay'): Promise<Row[]> => {
-    const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database, connectionTimeoutMillis: 2000 })
+    const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database, connectionTimeoutMillis: 10_000 })
     await client.connect()
     try {
       return (await client.query<Row>(sql)).rows
