@@ -111,9 +111,9 @@ function watchLifecycle(gateway: GatewayMetrics) {
 }
 
 /** Waits until `check` holds, polling; for things that happen on another socket or timer. */
-export async function eventually(check: () => boolean, timeoutMs = 3000): Promise<void> {
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
   const start = Date.now()
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() - start > timeoutMs) throw new Error('condition not met in time')
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
