@@ -7,6 +7,7 @@ import fc from 'fast-check'
 import pg from 'pg'
 import type { RequestRecord } from '../../src/records/record.js'
 import { createRecordStore } from '../../src/storage/record-store.js'
+import { fuzzSettings, sqlInjectionText } from '../helpers/fuzz.js'
 import { startMock } from '../helpers/mock.js'
 import { startRelay, type TestRelay } from '../helpers/relay.js'
 import { databaseUrl } from '../helpers/services.js'
@@ -19,9 +20,7 @@ import { databaseUrl } from '../helpers/services.js'
 // and PostgreSQL alike each answer is a 200 with exactly the records that match (computed here from
 // what was written) or a 4xx with a JSON error: never a 5xx, never a key, and the table is whole after.
 
-// Fixed for `npm test`; LLM_RELAY_FUZZ_SEED and LLM_RELAY_FUZZ_RUNS explore further by hand.
-const seed = Number(process.env.LLM_RELAY_FUZZ_SEED ?? 18)
-const numRuns = Number(process.env.LLM_RELAY_FUZZ_RUNS ?? 400)
+const { seed, numRuns } = fuzzSettings(18)
 
 const ADMIN = 'admin-password-filters-7b21'
 const VIEWER = 'viewer-password-filters-40e9'
@@ -183,23 +182,7 @@ const encode = (text: string) => [...Buffer.from(text, 'utf8')].map((byte) => (u
 const encodeBytes = (bytes: Uint8Array) => [...bytes].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('')
 
 const sqlAndFriends = [
-  "' OR 1=1 --",
-  "' OR '1'='1",
-  "'; DROP TABLE request_records; --",
-  "1; DROP TABLE request_records",
-  "' UNION SELECT id, model FROM request_records --",
-  "') UNION SELECT NULL--",
-  '" OR ""="',
-  '%',
-  '_',
-  '%_%',
-  '\\',
-  "\\'",
-  '\u0000',
-  'a\u0000b',
-  '$1',
-  '?',
-  '*/ SELECT 1 /*',
+  ...sqlInjectionText,
   '\r\n',
   'ＧＰＴ',
   'GPT-4O-MINI',

@@ -3,6 +3,7 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:ht
 import { test } from 'node:test'
 import fc from 'fast-check'
 import type { MockRequest } from '../../src/mock-upstream/index.js'
+import { fuzzSettings } from '../helpers/fuzz.js'
 import { startMock } from '../helpers/mock.js'
 import { startRelay } from '../helpers/relay.js'
 
@@ -16,9 +17,7 @@ import { startRelay } from '../helpers/relay.js'
 // except where docs/ say otherwise (the upstream URL's own query first; a translated request such
 // as Gemini's carries none of the client's).
 
-// Fixed for `npm test`; LLM_RELAY_FUZZ_SEED and LLM_RELAY_FUZZ_RUNS explore further by hand.
-const seed = Number(process.env.LLM_RELAY_FUZZ_SEED ?? 18)
-const numRuns = Number(process.env.LLM_RELAY_FUZZ_RUNS ?? 400)
+const { seed, numRuns } = fuzzSettings(18)
 
 const UPSTREAM_KEY = 'sk-query-upstream-secret-3f90'
 const FORWARD_KEY = 'fk-query-forward-secret-a1b2'

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { test } from 'node:test'
 import fc from 'fast-check'
+import { fuzzSettings } from '../helpers/fuzz.js'
 import { metricValue } from '../helpers/metrics.js'
 import { startMock } from '../helpers/mock.js'
 import { eventually, startRelay } from '../helpers/relay.js'
@@ -12,9 +13,7 @@ import { eventually, startRelay } from '../helpers/relay.js'
 
 const secrets = ['sk-fuzz-upstream-secret', 'sk-fuzz-level-secret', 'fk-fuzz-forward-secret']
 const forwardKey = 'fk-fuzz-forward-secret'
-// Fixed for `npm test`; LLM_RELAY_FUZZ_SEED and LLM_RELAY_FUZZ_RUNS explore further by hand.
-const seed = Number(process.env.LLM_RELAY_FUZZ_SEED ?? 13)
-const numRuns = Number(process.env.LLM_RELAY_FUZZ_RUNS ?? 400)
+const { seed, numRuns } = fuzzSettings(13)
 
 interface Case {
   method: string

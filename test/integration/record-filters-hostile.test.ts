@@ -11,6 +11,7 @@ import { PostgresRecordStore } from '../../src/storage/postgres/record-store.js'
 import { SqliteRecordStore } from '../../src/storage/sqlite/record-store.js'
 import type { RecordQuery, RecordStore } from '../../src/storage/types.js'
 import { minimalRecord } from '../contract/record-store.js'
+import { sqlInjectionText } from '../helpers/fuzz.js'
 import { databaseUrl } from '../helpers/services.js'
 
 // Issue 18 point 5: every filter `logs` and the admin API's request list pass to the record stores
@@ -20,23 +21,7 @@ import { databaseUrl } from '../helpers/services.js'
 // error, and the table is whole afterwards.
 
 const hostile = fc.oneof(
-  fc.constantFrom(
-    "' OR 1=1 --",
-    "'; DROP TABLE request_records; --",
-    '" OR ""="',
-    '%',
-    '_',
-    '\\',
-    "\\'",
-    '\u0000',
-    'a\u0000b',
-    '$1',
-    '?',
-    '*/ SELECT 1 /*',
-    "') UNION SELECT NULL--",
-    '𝔘𝔫𝔦',
-    'x'.repeat(600),
-  ),
+  fc.constantFrom(...sqlInjectionText, '𝔘𝔫𝔦', 'x'.repeat(600)),
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 20 }),
 )
